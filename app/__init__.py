@@ -1,0 +1,3 @@
+"""Caucus Oversight API."""
+
+__version__ = "0.1.0"

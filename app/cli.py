@@ -1,0 +1,124 @@
+"""The `caucus` command: serve, migrate, create the first admin, load reference data."""
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from sqlmodel import Session
+
+from app.core import migrations
+from app.core.config import Settings
+from app.core.db import create_db_engine
+from app.core.errors import DomainError
+from app.core.logging import configure_logging, logging_config
+from app.identity import service as identity
+from app.reference.loader import load_reference
+
+cli = typer.Typer(
+    help="Caucus Oversight API: serve and administer the service.", no_args_is_help=True
+)
+db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings)
+    return settings
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes; one per core.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Serve the API with uvicorn (uvloop and httptools)."""
+    settings = _settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        loop="uvloop",
+        http="httptools",
+        log_config=logging_config(settings),
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply schema migrations up to REVISION (the latest by default)."""
+    settings = _settings()
+    migrations.upgrade(settings.database_url, revision)
+    typer.echo(f"Database at {revision}.")
+
+
+@cli.command("create-admin")
+def create_admin(
+    email: Annotated[
+        str | None, typer.Option(help="Defaults to CAUCUS_ADMIN_EMAIL.", show_default=False)
+    ] = None,
+    name: Annotated[str, typer.Option(help="Full name.")] = "Secretariat administrator",
+    bootstrap: Annotated[
+        bool,
+        typer.Option(
+            "--bootstrap",
+            help="Only if the database has no users yet; otherwise do nothing (make run uses it).",
+        ),
+    ] = False,
+) -> None:
+    """Create an admin; password from CAUCUS_ADMIN_PASSWORD, or generated and shown once."""
+    settings = _settings()
+    email = email or settings.admin_email
+    password = settings.admin_password.get_secret_value() if settings.admin_password else None
+    engine = create_db_engine(settings)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            if bootstrap:
+                created = identity.ensure_bootstrap_admin(session, email=email, password=password)
+            else:
+                created = identity.create_admin(
+                    session, email=email, full_name=name, password=password
+                )
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc
+    finally:
+        engine.dispose()
+    if created is None:
+        typer.echo("Users exist already; no bootstrap admin created.")
+        return
+    typer.echo(f"Admin account: {created.user.email}")
+    if created.generated_password is None:
+        typer.echo("Password: the value of CAUCUS_ADMIN_PASSWORD.")
+    else:
+        typer.echo(f"One-time password: {created.generated_password}")
+        typer.echo("It is shown only now: log in at /docs (Authorize) and keep it safe.")
+
+
+@cli.command("load-reference")
+def load_reference_command() -> None:
+    """Load the shipped reference data (countries, instruments, rubric); safe to run again."""
+    settings = _settings()
+    engine = create_db_engine(settings)
+    try:
+        with Session(engine) as session:
+            results = load_reference(session)
+    finally:
+        engine.dispose()
+    if not results:
+        typer.echo("No reference tables in this schema yet; nothing to load.")
+    for result in results:
+        typer.echo(f"{result.name}: {result.rows} rows loaded or updated")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,170 @@
+"""Domain errors and their RFC 9457 problem+json rendering.
+
+Services raise the domain errors below and never HTTP errors; the handlers registered here turn
+them, and every HTTP error Starlette or FastAPI raises, into `application/problem+json`.
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.middleware import REQUEST_ID_HEADER, current_request_id
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    location: list[str | int] = Field(examples=[["body", "email"]])
+    message: str = Field(examples=["Field required"])
+    type: str = Field(examples=["missing"])
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(default="about:blank", examples=["about:blank"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str | None = Field(default=None, examples=["No record with this id."])
+    instance: str | None = Field(default=None, examples=["/api/v1/users/0b9a"])
+    request_id: str | None = Field(default=None, examples=["6f1c2b0de7a94f3c9b6c1f6d4f0d2e11"])
+    errors: list[FieldError] | None = None
+
+
+class DomainError(Exception):
+    """A rule of the service was not met; subclasses say which HTTP status conveys it."""
+
+    status: ClassVar[int] = 400
+    problem_type: ClassVar[str] = "about:blank"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class NotFoundError(DomainError):
+    status = 404
+
+
+class ConflictError(DomainError):
+    status = 409
+
+
+class InvalidInputError(DomainError):
+    status = 422
+
+
+class AuthenticationError(DomainError):
+    """The caller's credentials are missing, wrong or no longer valid."""
+
+    status = 401
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class PermissionDeniedError(DomainError):
+    status = 403
+
+
+class ServiceUnavailableError(DomainError):
+    status = 503
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    *,
+    detail: str | None = None,
+    problem_type: str = "about:blank",
+    errors: Sequence[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        type=problem_type,
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        request_id=current_request_id(),
+        errors=list(errors) if errors is not None else None,
+    )
+    response_headers = dict(headers or {})
+    if problem.request_id:
+        response_headers.setdefault(REQUEST_ID_HEADER, problem.request_id)
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        headers=response_headers,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problems an operation can answer with."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+    # Only where, what and why: the submitted value (`input`) and its context are left out so a
+    # password or a testimony sent in the wrong field is never echoed back or logged.
+    return [
+        FieldError(location=list(error["loc"]), message=error["msg"], type=error["type"])
+        for error in exc.errors()
+    ]
+
+
+async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
+    return problem_response(
+        request,
+        422,
+        detail="The request is not valid; see `errors`.",
+        errors=_field_errors(exc),
+    )
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
+    detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
+    return problem_response(request, exc.status_code, detail=detail, headers=exc.headers)
+
+
+async def _handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)  # noqa: S101 - registered for this type only
+    return problem_response(
+        request, exc.status, detail=exc.detail, problem_type=exc.problem_type, headers=exc.headers()
+    )
+
+
+async def _handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    return problem_response(
+        request, 500, detail="An unexpected error occurred; it has been logged."
+    )
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+    app.add_exception_handler(DomainError, _handle_domain_error)
+    app.add_exception_handler(Exception, _handle_unexpected_error)

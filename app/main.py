@@ -1,0 +1,118 @@
+"""The application factory: settings, engine, middleware, problem handlers, routers, docs."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from app import __version__
+from app.api import api_router
+from app.core.config import Settings, get_settings
+from app.core.db import create_db_engine
+from app.core.errors import problem_responses, register_error_handlers
+from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.health.router import router as health_router
+
+DOCS_ASSETS = Path(__file__).parent / "static" / "vendor"
+
+DESCRIPTION = """
+The shared oversight record of the **Asian Inter-Parliamentary Caucus on Labour Migration**.
+Parliamentarians of sending and receiving countries, the secretariat (Migrant Forum in Asia) and
+partner CSOs and trade unions use it to monitor MOUs, bilateral agreements and national laws, to
+follow ratification of ILO C189, C87, C98, C97, C143 and the UN Migrant Workers Convention, and to
+record field visits to migrant worker communities and what became of their recommendations.
+
+## Authentication
+Every endpoint except health checks and login needs a bearer token.
+
+* **People** log in with e-mail and password at `POST /api/v1/auth/token` (the OAuth2 password
+  flow): in these docs, press **Authorize** and enter them. The token is short-lived.
+* **Scripts and partner systems** use a long-lived API token issued by the secretariat, sent as
+  `Authorization: Bearer <token>`.
+
+## Conventions
+Errors are `application/problem+json` (RFC 9457). Every response carries `X-Request-ID`; quote it
+when reporting a problem.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = create_db_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Caucus Oversight API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        responses=problem_responses(500),
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+
+    register_error_handlers(app)
+    # Added innermost first: the request id wraps everything so even a 413 or CORS refusal has one.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "ETag", "Link", "Retry-After"],
+        )
+    app.add_middleware(RequestIdMiddleware)
+
+    app.include_router(health_router)
+    app.include_router(api_router)
+    _mount_docs(app)
+    return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Serve /docs and /redoc with their assets from this service, so they work offline."""
+    app.mount("/docs/assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    openapi_url = app.openapi_url or "/openapi.json"
+    oauth2_redirect_url = "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url="/docs/assets/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/swagger-ui/favicon-32x32.png",
+            oauth2_redirect_url=oauth2_redirect_url,
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
+    @app.get(oauth2_redirect_url, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} - ReDoc",
+            redoc_js_url="/docs/assets/redoc/redoc.standalone.js",
+            redoc_favicon_url="/docs/assets/swagger-ui/favicon-32x32.png",
+            with_google_fonts=False,
+        )

@@ -1,10 +1,22 @@
-"""Every domain router, mounted under /api/v1."""
+"""Every domain router, mounted under /api/v1, with authentication required router-wide."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Security
 
-from app.identity.router import auth_router
+from app.audit.router import router as audit_router
+from app.identity.dependencies import authenticate
+from app.identity.router import (
+    api_tokens_router,
+    auth_router,
+    organisations_router,
+    users_router,
+)
 
 API_PREFIX = "/api/v1"
 
+# Every router but login's is mounted behind this; endpoints add the scopes they need.
+AUTHENTICATED = [Security(authenticate)]
+
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(auth_router)
+for router in (organisations_router, users_router, api_tokens_router, audit_router):
+    api_router.include_router(router, dependencies=AUTHENTICATED)

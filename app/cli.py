@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.core import migrations
@@ -12,6 +13,7 @@ from app.core.db import create_db_engine
 from app.core.errors import DomainError
 from app.core.logging import configure_logging, logging_config
 from app.identity import service as identity
+from app.identity.models import ApiTokenCreate
 from app.reference.loader import load_reference
 
 cli = typer.Typer(
@@ -102,6 +104,45 @@ def create_admin(
     else:
         typer.echo(f"One-time password: {created.generated_password}")
         typer.echo("It is shown only now: log in at /docs (Authorize) and keep it safe.")
+
+
+@cli.command("create-token")
+def create_token(
+    organisation: Annotated[str, typer.Option(help="The organisation's id or exact name.")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated, e.g. records:read,reports:write.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "script",
+    days: Annotated[
+        int | None, typer.Option(help="Lifetime in days; CAUCUS_API_TOKEN_LIFETIME_DAYS if unset.")
+    ] = None,
+) -> None:
+    """Issue an API token for an organisation's scripts and print it (shown only once)."""
+    settings = _settings()
+    engine = create_db_engine(settings)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            found = identity.find_organisation(session, id_or_name=organisation)
+            data = ApiTokenCreate.model_validate(
+                {
+                    "name": name,
+                    "organisation_id": found.id,
+                    "scopes": [scope.strip() for scope in scopes.split(",") if scope.strip()],
+                    "lifetime_days": days,
+                }
+            )
+            issued = identity.issue_api_token(session, settings=settings, actor=None, data=data)
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc
+    except ValidationError as exc:
+        typer.echo(f"error: {exc.errors()[0]['msg']} ({exc.errors()[0]['loc']})", err=True)
+        raise typer.Exit(code=1) from exc
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"API token {issued.id} for {found.name}, scopes {' '.join(issued.scopes)}, "
+        f"expires {issued.expires_at:%Y-%m-%d}:"
+    )
+    typer.echo(issued.token)
 
 
 @cli.command("load-reference")

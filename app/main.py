@@ -18,8 +18,13 @@ from app import __version__
 from app.api import api_router
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
-from app.core.errors import problem_responses, register_error_handlers
+from app.core.errors import (
+    document_unreadable_bodies,
+    problem_responses,
+    register_error_handlers,
+)
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.core.ratelimit import RateLimiter, RateLimits
 from app.health.router import router as health_router
 
 DOCS_ASSETS = Path(__file__).parent / "static" / "vendor"
@@ -65,8 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.rate_limiter = RateLimiter(settings.redis_url or "memory://")
+    app.state.rate_limits = RateLimits.from_settings(settings)
 
     register_error_handlers(app)
+    document_unreadable_bodies(app)
     # Added innermost first: the request id wraps everything so even a 413 or CORS refusal has one.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:

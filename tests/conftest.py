@@ -1,5 +1,4 @@
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -8,9 +7,15 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.security import create_token
 from app.identity import service as identity
-from app.identity.models import Role, User
+from app.identity.models import (
+    Organisation,
+    OrganisationCreate,
+    OrganisationKind,
+    Role,
+    User,
+    UserCreate,
+)
 from app.main import create_app
 from tests import databases
 
@@ -18,8 +23,13 @@ ADMIN_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
-def template_database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
-    return databases.migrated_template(tmp_path_factory.mktemp("template"), worker_id)
+def template_database_url(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Iterator[str]:
+    url = databases.migrated_template(tmp_path_factory.mktemp("template"), worker_id)
+    yield url
+    if not databases.ON_SQLITE:
+        databases.drop_postgres_database(databases.worker_database_name(worker_id))
 
 
 @pytest.fixture
@@ -52,17 +62,62 @@ def session(app: FastAPI) -> Iterator[Session]:
 
 
 @pytest.fixture
-def admin(session: Session) -> User:
-    return identity.create_user(
+def secretariat(session: Session) -> Organisation:
+    return identity.create_organisation(
         session,
-        email="admin@example.org",
-        full_name="Test Admin",
-        password=ADMIN_PASSWORD,
-        role=Role.admin,
+        actor=None,
+        data=OrganisationCreate(name="Migrant Forum in Asia", kind=OrganisationKind.secretariat),
     )
 
 
 @pytest.fixture
-def admin_headers(admin: User, settings: Settings) -> dict[str, str]:
-    token = create_token(settings, subject=str(admin.id), lifetime=timedelta(minutes=5))
+def partner_organisation(session: Session) -> Organisation:
+    return identity.create_organisation(
+        session,
+        actor=None,
+        data=OrganisationCreate(name="Partner CSO", kind=OrganisationKind.cso, country="MY"),
+    )
+
+
+def make_user(session: Session, organisation: Organisation, role: Role, email: str) -> User:
+    return identity.create_user(
+        session,
+        actor=None,
+        data=UserCreate(
+            email=email,
+            full_name=f"Test {role.value}",
+            role=role,
+            organisation_id=organisation.id,
+            password=ADMIN_PASSWORD,
+        ),
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def login_headers(settings: Settings, user: User, scopes: tuple[str, ...] = ()) -> dict[str, str]:
+    """Headers with a login token for `user`, as POST /auth/token would issue it."""
+    issued = identity.issue_login_token(settings, user=user, requested_scopes=scopes)
+    return bearer(issued.access_token)
+
+
+@pytest.fixture
+def admin(session: Session, secretariat: Organisation) -> User:
+    return make_user(session, secretariat, Role.admin, "admin@example.org")
+
+
+@pytest.fixture
+def admin_headers(admin: User, settings: Settings) -> dict[str, str]:
+    return login_headers(settings, admin)
+
+
+@pytest.fixture
+def partner(session: Session, partner_organisation: Organisation) -> User:
+    return make_user(session, partner_organisation, Role.partner, "partner@example.org")
+
+
+@pytest.fixture
+def partner_headers(partner: User, settings: Settings) -> dict[str, str]:
+    return login_headers(settings, partner)

@@ -4,7 +4,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
@@ -37,7 +37,7 @@ def unreachable_database_url(tmp_path: Path) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def get_from_app_on(database_url: str, path: str) -> httpx.Response:
+def get_from_app_on(database_url: str, path: str) -> httpx2.Response:
     settings = Settings(
         _env_file=None, database_url=database_url, database_connect_timeout_seconds=2
     )
@@ -49,7 +49,7 @@ def get_from_app_on(database_url: str, path: str) -> httpx.Response:
         app.state.engine.dispose()
 
 
-def assert_unavailable_problem(response: httpx.Response) -> None:
+def assert_unavailable_problem(response: httpx2.Response) -> None:
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM_JSON
     body = response.json()

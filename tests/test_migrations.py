@@ -141,8 +141,10 @@ def _constraint_and_index_names(url: str) -> list[tuple[str, str | None, str]]:
             for index in inspector.get_indexes(table):
                 if index.get("duplicates_constraint"):
                     continue  # PostgreSQL's index behind a unique constraint, named with it
-                column = index["column_names"][0]
-                names.append((f"index on {table}.{column}", index["name"], f"ix_{table}_{column}"))
+                columns = "_".join(index["column_names"])
+                names.append(
+                    (f"index on {table}.{columns}", index["name"], f"ix_{table}_{columns}")
+                )
     finally:
         engine.dispose()
     return names

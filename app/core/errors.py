@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.core.middleware import REQUEST_ID_HEADER, current_request_id
 
@@ -143,10 +144,29 @@ async def _handle_validation_error(request: Request, exc: Exception) -> JSONResp
     )
 
 
+_HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path: Starlette's 405 names only one route's."""
+    allowed = (
+        method
+        for method in _HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    )
+    return ", ".join(allowed)
+
+
 async def _handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
     detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
-    return problem_response(request, exc.status_code, detail=detail, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(request, exc.status_code, detail=detail, headers=headers)
 
 
 async def _handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -161,6 +181,28 @@ async def _handle_unexpected_error(request: Request, exc: Exception) -> JSONResp
     return problem_response(
         request, 500, detail="An unexpected error occurred; it has been logged."
     )
+
+
+def document_unreadable_bodies(app: FastAPI) -> None:
+    """Add the 400 FastAPI answers for a body it cannot read (e.g. not UTF-8) to every
+    operation that takes one, so the schema lists every status the service can send."""
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build_schema()  # FastAPI keeps it as app.openapi_schema
+        unreadable = {
+            "description": "The body could not be read.",
+            "content": problem_responses(400)[400]["content"],
+        }
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if "requestBody" in operation:
+                    operation["responses"].setdefault("400", unreadable)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def register_error_handlers(app: FastAPI) -> None:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.core.config import Settings
 from app.core.db import create_db_engine
-from app.identity.models import Role, User
+from app.identity.models import Organisation, OrganisationKind
 from tests import databases
 
 sqlite_only = pytest.mark.skipif(not databases.ON_SQLITE, reason="SQLite engine settings")
@@ -128,28 +128,23 @@ def test_postgres_timestamps_are_stored_as_timestamptz(session: Session) -> None
 # --- timestamps -------------------------------------------------------------------------------
 
 
-def make_user(email: str, created_at: datetime) -> User:
-    return User(
-        email=email,
-        full_name="Timestamp Tester",
-        role=Role.reader,
-        password_hash="not-a-real-hash",
-        created_at=created_at,
-        updated_at=created_at,
+def make_organisation(name: str, created_at: datetime) -> Organisation:
+    return Organisation(
+        name=name, kind=OrganisationKind.cso, created_at=created_at, updated_at=created_at
     )
 
 
 def test_timestamps_come_back_as_the_same_instant_in_utc(app: FastAPI, session: Session) -> None:
     written = datetime(2024, 3, 9, 7, 30, 15, 123456, tzinfo=MANILA)
-    user = make_user("manila@example.org", written)
-    session.add(user)
+    organisation = make_organisation("manila@example.org", written)
+    session.add(organisation)
     session.commit()
 
     with Session(app.state.engine) as fresh:
         if not databases.ON_SQLITE:
             # A server in another zone must not change what Python sees.
             fresh.connection().exec_driver_sql("SET LOCAL TIME ZONE 'Asia/Manila'")
-        loaded = fresh.get(User, user.id)
+        loaded = fresh.get(Organisation, organisation.id)
         assert loaded is not None
         read = loaded.created_at
 
@@ -161,15 +156,17 @@ def test_timestamps_come_back_as_the_same_instant_in_utc(app: FastAPI, session: 
 
 def test_timestamps_compare_by_instant_across_zones(app: FastAPI, session: Session) -> None:
     # 08:00 in Manila is before 01:00 UTC the same day: an ordering by wall-clock would disagree.
-    early = make_user("early@example.org", datetime(2024, 1, 2, 8, 0, tzinfo=MANILA))
-    late = make_user("late@example.org", datetime(2024, 1, 2, 1, 0, tzinfo=UTC))
+    early = make_organisation("early@example.org", datetime(2024, 1, 2, 8, 0, tzinfo=MANILA))
+    late = make_organisation("late@example.org", datetime(2024, 1, 2, 1, 0, tzinfo=UTC))
     session.add_all([late, early])
     session.commit()
 
     with Session(app.state.engine) as fresh:
-        ordered = fresh.exec(select(User.email).order_by(col(User.created_at))).all()
+        ordered = fresh.exec(select(Organisation.name).order_by(col(Organisation.created_at))).all()
         after = fresh.exec(
-            select(User.email).where(User.created_at > datetime(2024, 1, 2, 0, 30, tzinfo=UTC))
+            select(Organisation.name).where(
+                Organisation.created_at > datetime(2024, 1, 2, 0, 30, tzinfo=UTC)
+            )
         ).all()
 
     assert ordered == ["early@example.org", "late@example.org"]
@@ -178,28 +175,28 @@ def test_timestamps_compare_by_instant_across_zones(app: FastAPI, session: Sessi
 
 @sqlite_only
 def test_sqlite_stores_timestamps_as_naive_utc(session: Session) -> None:
-    session.add(make_user("stored@example.org", datetime(2024, 3, 9, 7, 30, tzinfo=MANILA)))
+    session.add(make_organisation("stored@example.org", datetime(2024, 3, 9, 7, 30, tzinfo=MANILA)))
     session.commit()
 
     stored = session.connection().exec_driver_sql(
-        "SELECT created_at FROM users WHERE email = 'stored@example.org'"
+        "SELECT created_at FROM organisations WHERE name = 'stored@example.org'"
     )
 
     assert stored.scalar_one().startswith("2024-03-08 23:30:00")
 
 
 def test_naive_datetime_is_refused(session: Session) -> None:
-    session.add(make_user("naive@example.org", datetime(2024, 3, 9, 7, 30)))
+    session.add(make_organisation("naive@example.org", datetime(2024, 3, 9, 7, 30)))
 
     with pytest.raises(sa.exc.StatementError, match="naive datetime refused"):
         session.commit()
     session.rollback()
 
-    assert session.exec(select(User)).all() == []
+    assert session.exec(select(Organisation)).all() == []
 
 
 def test_naive_datetime_is_refused_in_a_query(session: Session) -> None:
     naive = datetime(2024, 3, 9, 7, 30)
 
     with pytest.raises(sa.exc.StatementError, match="naive datetime refused"):
-        session.exec(select(User).where(User.created_at > naive)).all()
+        session.exec(select(Organisation).where(Organisation.created_at > naive)).all()

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from datetime import timedelta
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -32,11 +32,11 @@ def settings(database_url: str) -> Settings:
     )
 
 
-def log_in(client: TestClient, email: str, password: str) -> httpx.Response:
+def log_in(client: TestClient, email: str, password: str) -> httpx2.Response:
     return client.post(TOKEN_PATH, data={"username": email, "password": password})
 
 
-def assert_unauthorized_problem(response: httpx.Response) -> dict[str, object]:
+def assert_unauthorized_problem(response: httpx2.Response) -> dict[str, object]:
     assert response.status_code == 401
     assert response.headers["content-type"] == PROBLEM_JSON
     assert response.headers["www-authenticate"] == "Bearer"
@@ -56,7 +56,8 @@ def test_login_returns_a_bearer_token_with_the_configured_lifetime(
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == TOKEN_LIFETIME_MINUTES * 60
     claims = decode_token(settings, body["access_token"])
-    assert claims.subject == str(admin.id)
+    assert claims.subject == f"user:{admin.id}"
+    assert set(claims.scopes) == {"records:read", "records:write", "reports:write", "admin"}
     assert claims.expires_at - claims.issued_at == timedelta(minutes=TOKEN_LIFETIME_MINUTES)
 
 
@@ -111,11 +112,14 @@ def test_me_returns_the_token_owner_without_a_password_hash(
 
     assert response.status_code == 200
     body = response.json()
-    assert body["id"] == str(admin.id)
-    assert body["email"] == admin.email
+    assert body["principal_type"] == "user"
+    assert body["user"]["id"] == str(admin.id)
+    assert body["user"]["email"] == admin.email
     assert body["role"] == "admin"
-    assert body["is_active"] is True
-    assert [key for key in body if "password" in key] == []
+    assert body["user"]["is_active"] is True
+    assert body["organisation"]["id"] == str(admin.organisation_id)
+    assert body["scopes"] == ["admin", "records:read", "records:write", "reports:write"]
+    assert [key for key in body["user"] if "password" in key] == []
     assert admin.password_hash not in response.text
 
 
@@ -128,23 +132,23 @@ def _garbage(settings: Settings, admin: User, session: Session) -> str | None:
 
 
 def _expired(settings: Settings, admin: User, session: Session) -> str | None:
-    return create_token(settings, subject=str(admin.id), lifetime=timedelta(minutes=-1))
+    return create_token(settings, subject=f"user:{admin.id}", lifetime=timedelta(minutes=-1))
 
 
 def _signed_with_another_key(settings: Settings, admin: User, session: Session) -> str | None:
     other = settings.model_copy(update={"secret_key": SecretStr("another-key-" + "x" * 40)})
-    return create_token(other, subject=str(admin.id), lifetime=timedelta(minutes=5))
+    return create_token(other, subject=f"user:{admin.id}", lifetime=timedelta(minutes=5))
 
 
 def _of_a_deleted_user(settings: Settings, admin: User, session: Session) -> str | None:
-    token = create_token(settings, subject=str(admin.id), lifetime=timedelta(minutes=5))
+    token = create_token(settings, subject=f"user:{admin.id}", lifetime=timedelta(minutes=5))
     session.delete(admin)
     session.commit()
     return token
 
 
 def _of_a_deactivated_user(settings: Settings, admin: User, session: Session) -> str | None:
-    token = create_token(settings, subject=str(admin.id), lifetime=timedelta(minutes=5))
+    token = create_token(settings, subject=f"user:{admin.id}", lifetime=timedelta(minutes=5))
     admin.is_active = False
     session.add(admin)
     session.commit()
@@ -182,7 +186,7 @@ def test_me_accepts_a_token_made_the_same_way_for_an_active_user(
     client: TestClient, admin: User, settings: Settings
 ) -> None:
     # The refusals above are for the reason each names, not for how their tokens are made.
-    token = create_token(settings, subject=str(admin.id), lifetime=timedelta(minutes=5))
+    token = create_token(settings, subject=f"user:{admin.id}", lifetime=timedelta(minutes=5))
 
     response = client.get(ME_PATH, headers={"Authorization": f"Bearer {token}"})
 

@@ -1,0 +1,74 @@
+"""The audit log: written in the same transaction as the change it records, never altered."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.audit.models import AuditEntry
+from app.core.middleware import current_client_address, current_request_id
+from app.core.pagination import Page, PageParams, keyset_page
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did something: a user, an organisation's API token, or (None) nobody signed in."""
+
+    user_id: uuid.UUID | None = None
+    token_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+
+
+def record(
+    session: Session,
+    *,
+    action: str,
+    actor: Actor | None,
+    subject_type: str | None = None,
+    subject_id: uuid.UUID | str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add an entry to the session; it is committed, or rolled back, with the change itself."""
+    actor = actor or Actor()
+    entry = AuditEntry(
+        action=action,
+        actor_user_id=actor.user_id,
+        actor_token_id=actor.token_id,
+        actor_organisation_id=actor.organisation_id,
+        subject_type=subject_type,
+        subject_id=str(subject_id) if subject_id is not None else None,
+        request_id=current_request_id(),
+        client_address=current_client_address(),
+        details=details or {},
+    )
+    session.add(entry)
+    return entry
+
+
+def list_entries(
+    session: Session,
+    *,
+    params: PageParams,
+    actor_user_id: uuid.UUID | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Page[AuditEntry]:
+    statement = select(AuditEntry)
+    if actor_user_id is not None:
+        statement = statement.where(AuditEntry.actor_user_id == actor_user_id)
+    if action is not None:
+        statement = statement.where(AuditEntry.action == action)
+    if since is not None:
+        statement = statement.where(AuditEntry.occurred_at >= since)
+    if until is not None:
+        statement = statement.where(AuditEntry.occurred_at < until)
+    return keyset_page(
+        session,
+        statement,
+        key=(AuditEntry.occurred_at, AuditEntry.id),  # type: ignore[arg-type]
+        params=params,
+        descending=True,
+    )

@@ -1,0 +1,111 @@
+"""Keyset pagination: capped pages, always ordered, stable while rows are inserted.
+
+A page is ordered by columns that are unique together and never change (e.g. created_at, id), so
+a cursor, the key of the last row served, points to the same place however many rows arrive.
+"""
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from fastapi import Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.core.errors import InvalidInputError
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+T = TypeVar("T")
+
+
+class PageParams(BaseModel):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page.")
+    cursor: str | None = Field(
+        None, max_length=512, description="`next_cursor` of the previous page."
+    )
+
+
+PageParamsDep = Annotated[PageParams, Query()]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _decode_value(raw: Any, python_type: type) -> Any:
+    if python_type is datetime:
+        return datetime.fromisoformat(raw)
+    if python_type is uuid.UUID:
+        return uuid.UUID(raw)
+    if not isinstance(raw, python_type):
+        raise TypeError(f"expected {python_type.__name__}")
+    return raw
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    payload = json.dumps([_encode_value(value) for value in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, key: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(raw, list) or len(raw) != len(key):
+            raise ValueError("wrong length")
+        return [
+            _decode_value(value, column.property.columns[0].type.python_type)
+            for value, column in zip(raw, key, strict=True)
+        ]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInputError("The cursor is not valid; start again without it.") from exc
+
+
+def keyset_page(
+    session: Session,
+    statement: SelectOfScalar[T],
+    *,
+    key: Sequence[InstrumentedAttribute[Any]],
+    params: PageParams,
+    descending: bool = False,
+) -> Page[T]:
+    """One page of `statement`, ordered by `key`, after the row `params.cursor` names."""
+    if params.cursor is not None:
+        after = sa.tuple_(*decode_cursor(params.cursor, key))
+        position = sa.tuple_(*key)
+        statement = statement.where(position < after if descending else position > after)
+    order = [column.desc() if descending else column.asc() for column in key]
+    rows = list(session.exec(statement.order_by(*order).limit(params.limit + 1)).all())
+    items = rows[: params.limit]
+    next_cursor = None
+    if len(rows) > params.limit:
+        last = items[-1]
+        next_cursor = encode_cursor([getattr(last, column.key) for column in key])
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def link_next_page(request: Request, response: Response, next_cursor: str | None) -> None:
+    """Advertise the next page in a `Link` header, as well as in the body."""
+    if next_cursor is not None:
+        url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'

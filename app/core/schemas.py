@@ -1,0 +1,76 @@
+"""What request bodies share: unknown fields and NUL characters refused, URLs checked."""
+
+import re
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    field_validator,
+)
+from pydantic.json_schema import WithJsonSchema
+from sqlmodel import SQLModel
+
+# PostgreSQL cannot store NUL in text, and no honest input contains one.
+NO_NUL = r"^[^\x00]*$"
+
+_http_url: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
+def _normalised_http_url(value: str) -> str:
+    return str(_http_url.validate_python(value))
+
+
+# An http(s) URL, checked and normalised, kept as a plain string so tables can store it.
+HttpUrlStr = Annotated[
+    str,
+    AfterValidator(_normalised_http_url),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 2048}),
+]
+
+# Free text in a query parameter, e.g. `q`.
+SearchText = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+
+
+def _rfc3339_only(value: Any) -> Any:
+    # Pydantic would read "0" or "1700000000" as a Unix time; the schema promises RFC 3339.
+    if isinstance(value, str) and not _RFC3339_START.match(value):
+        raise ValueError("expected an RFC 3339 date-time such as 2026-01-31T12:00:00Z")
+    return value
+
+
+_RFC3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
+
+# A point in time in a query parameter: RFC 3339 with its offset, so it is never ambiguous.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]
+
+
+def _document_no_nul(schema: dict[str, Any]) -> None:
+    """Say in the schema what the validator below enforces, for clients and fuzzers alike."""
+    for field_schema in schema.get("properties", {}).values():
+        for variant in [field_schema, *field_schema.get("anyOf", [])]:
+            free_text = variant.get("type") == "string" and not (
+                {"pattern", "format", "enum", "const"} & variant.keys()
+            )
+            if free_text:
+                variant["pattern"] = NO_NUL
+
+
+class WriteModel(SQLModel):
+    # Refusing unknown fields is what stops mass assignment: a body cannot smuggle in `id`,
+    # `role` or a timestamp that the schema does not offer.
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", json_schema_extra=_document_no_nul
+    )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value

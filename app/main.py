@@ -50,6 +50,22 @@ when reporting a problem.
 """
 
 
+TAGS = [
+    {"name": "health", "description": "Liveness and readiness probes; no token needed."},
+    {"name": "auth", "description": "Log in, see who you are, change your password."},
+    {
+        "name": "organisations",
+        "description": "The secretariat, partner CSOs, trade unions and others.",
+    },
+    {"name": "users", "description": "Accounts, each in an organisation with a role (admin)."},
+    {
+        "name": "api-tokens",
+        "description": "Long-lived, revocable tokens for organisations' scripts (admin).",
+    },
+    {"name": "audit", "description": "The append-only audit log (admin)."},
+]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = create_db_engine(settings)
@@ -63,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Caucus Oversight API",
         version=__version__,
         description=DESCRIPTION,
+        openapi_tags=TAGS,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,

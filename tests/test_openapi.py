@@ -56,6 +56,14 @@ def test_every_operation_has_a_tag_and_a_summary(openapi: dict[str, Any]) -> Non
     assert unsummarised == []
 
 
+def test_every_tag_in_use_is_described(openapi: dict[str, Any]) -> None:
+    described = {tag["name"] for tag in openapi.get("tags", []) if tag.get("description")}
+    used = {tag for _, operation in operations(openapi) for tag in operation.get("tags", [])}
+
+    assert used, "no operation has a tag"
+    assert used <= described, f"tags without a description: {sorted(used - described)}"
+
+
 def test_every_operation_declares_its_errors_as_problem_documents(
     openapi: dict[str, Any],
 ) -> None:

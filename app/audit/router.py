@@ -7,7 +7,7 @@ from app.audit import service
 from app.audit.models import AuditEntryPublic
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParamsDep, link_next_page
+from app.core.pagination import Page, PageParamsDep, page_response
 from app.core.schemas import Timestamp
 from app.identity.dependencies import AdminPrincipal
 
@@ -33,5 +33,4 @@ def list_audit_entries(
     result = service.list_entries(
         session, params=page, actor_user_id=actor, action=action, since=since, until=until
     )
-    link_next_page(request, response, result.next_cursor)
-    return Page[AuditEntryPublic].model_validate(result, from_attributes=True)
+    return page_response(request, response, result, AuditEntryPublic)

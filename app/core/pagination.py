@@ -25,6 +25,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class PageParams(BaseModel):
@@ -104,8 +105,11 @@ def keyset_page(
     return Page(items=items, next_cursor=next_cursor)
 
 
-def link_next_page(request: Request, response: Response, next_cursor: str | None) -> None:
-    """Advertise the next page in a `Link` header, as well as in the body."""
-    if next_cursor is not None:
-        url = request.url.include_query_params(cursor=next_cursor)
+def page_response(
+    request: Request, response: Response, page: Page[Any], item_model: type[M]
+) -> Page[M]:
+    """The page as `item_model`s, with the next page advertised in a `Link` header too."""
+    if page.next_cursor is not None:
+        url = request.url.include_query_params(cursor=page.next_cursor)
         response.headers["Link"] = f'<{url}>; rel="next"'
+    return Page[item_model].model_validate(page, from_attributes=True)  # type: ignore[valid-type]

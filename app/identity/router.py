@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParamsDep, link_next_page
+from app.core.pagination import Page, PageParamsDep, page_response
 from app.core.ratelimit import RateLimiter, RateLimits
 from app.core.schemas import SearchText
 from app.countries.codes import CountryCode
@@ -147,8 +147,7 @@ def list_organisations(
     result = service.list_organisations(
         session, params=page, kind=kind, country=country, is_active=is_active, q=q
     )
-    link_next_page(request, response, result.next_cursor)
-    return Page[OrganisationPublic].model_validate(result, from_attributes=True)
+    return page_response(request, response, result, OrganisationPublic)
 
 
 @organisations_router.post(
@@ -221,8 +220,7 @@ def list_users(
     result = service.list_users(
         session, params=page, role=role, organisation_id=organisation_id, is_active=is_active, q=q
     )
-    link_next_page(request, response, result.next_cursor)
-    return Page[UserPublic].model_validate(result, from_attributes=True)
+    return page_response(request, response, result, UserPublic)
 
 
 @users_router.post(
@@ -293,8 +291,7 @@ def list_api_tokens(
     result = service.list_api_tokens(
         session, params=page, organisation_id=organisation_id, include_revoked=include_revoked
     )
-    link_next_page(request, response, result.next_cursor)
-    return Page[ApiTokenPublic].model_validate(result, from_attributes=True)
+    return page_response(request, response, result, ApiTokenPublic)
 
 
 @api_tokens_router.delete(

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Security
 
 from app.audit.router import router as audit_router
+from app.countries.router import router as countries_router
 from app.identity.dependencies import authenticate
 from app.identity.router import (
     api_tokens_router,
@@ -10,6 +11,7 @@ from app.identity.router import (
     organisations_router,
     users_router,
 )
+from app.treaties.router import instruments_router
 
 API_PREFIX = "/api/v1"
 
@@ -18,5 +20,12 @@ AUTHENTICATED = [Security(authenticate)]
 
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(auth_router)
-for router in (organisations_router, users_router, api_tokens_router, audit_router):
+for router in (
+    organisations_router,
+    users_router,
+    api_tokens_router,
+    audit_router,
+    countries_router,
+    instruments_router,
+):
     api_router.include_router(router, dependencies=AUTHENTICATED)

@@ -63,6 +63,8 @@ TAGS = [
         "description": "Long-lived, revocable tokens for organisations' scripts (admin).",
     },
     {"name": "audit", "description": "The append-only audit log (admin)."},
+    {"name": "countries", "description": "ISO 3166-1 countries, Asian sub-regions, profiles."},
+    {"name": "instruments", "description": "ILO and UN conventions the caucus follows."},
 ]
 
 

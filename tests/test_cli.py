@@ -4,6 +4,7 @@ import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pycountry
 import pytest
 import sqlalchemy as sa
 from click.testing import Result
@@ -18,6 +19,9 @@ from app.core import migrations
 from app.core.config import Settings
 from app.main import create_app
 from tests import databases
+
+# The instruments the caucus's founding statement names.
+INSTRUMENT_CODES = {"C087", "C098", "C097", "C143", "C189", "ICRMW"}
 
 TOKEN_PATH = "/api/v1/auth/token"
 
@@ -175,7 +179,31 @@ def test_load_reference_succeeds_and_running_it_again_changes_nothing(database_u
 
     assert second.exit_code == 0, second.output
     assert _row_counts(database_url) == after_first
-    assert second.stdout == first.stdout
+    assert f"countries: {len(pycountry.countries)} rows" in first.stdout
+    assert f"instruments: {len(INSTRUMENT_CODES)} rows" in first.stdout
+    assert "countries: 0 rows" in second.stdout
+    assert "instruments: 0 rows" in second.stdout
+
+
+def test_load_reference_loads_every_country_and_the_six_instruments(database_url: str) -> None:
+    assert run(database_url, "load-reference").exit_code == 0
+
+    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            codes = set(connection.execute(sa.text("SELECT code FROM instruments")).scalars())
+            rows = connection.execute(sa.text("SELECT code, region FROM countries")).all()
+    finally:
+        engine.dispose()
+    regions = dict(rows)
+    assert codes == INSTRUMENT_CODES
+    assert len(regions) == len(pycountry.countries)
+    assert regions["PH"] == "south_east_asia"
+    assert regions["NP"] == "south_asia"
+    assert regions["SA"] == "west_asia"
+    assert regions["KZ"] == "central_asia"
+    assert regions["KR"] == "east_asia"
+    assert regions["FR"] == "other"
 
 
 @pytest.mark.parametrize(
@@ -185,8 +213,13 @@ def test_load_reference_succeeds_and_running_it_again_changes_nothing(database_u
         (["db", "upgrade"], cli_module.db_upgrade, ["revision"]),
         (["create-admin"], cli_module.create_admin, ["--email", "--name", "--bootstrap"]),
         (["load-reference"], cli_module.load_reference_command, []),
+        (
+            ["create-token"],
+            cli_module.create_token,
+            ["--organisation", "--scopes", "--name", "--days"],
+        ),
     ],
-    ids=["serve", "db upgrade", "create-admin", "load-reference"],
+    ids=["serve", "db upgrade", "create-admin", "load-reference", "create-token"],
 )
 def test_help_of_each_command_describes_it(
     tmp_path: Path, args: list[str], command: Callable[..., None], options: list[str]

@@ -54,6 +54,9 @@ class DomainError(Exception):
     def headers(self) -> dict[str, str]:
         return {}
 
+    def field_errors(self) -> list["FieldError"] | None:
+        return None
+
 
 class NotFoundError(DomainError):
     status = 404
@@ -64,7 +67,18 @@ class ConflictError(DomainError):
 
 
 class InvalidInputError(DomainError):
+    """Input the schema admits but a rule refuses; `field` names the culprit when there is one."""
+
     status = 422
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
+
+    def field_errors(self) -> list[FieldError] | None:
+        if self.field is None:
+            return None
+        return [FieldError(location=["body", self.field], message=self.detail, type="value_error")]
 
 
 class AuthenticationError(DomainError):
@@ -172,7 +186,12 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
 async def _handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)  # noqa: S101 - registered for this type only
     return problem_response(
-        request, exc.status, detail=exc.detail, problem_type=exc.problem_type, headers=exc.headers()
+        request,
+        exc.status,
+        detail=exc.detail,
+        problem_type=exc.problem_type,
+        errors=exc.field_errors(),
+        headers=exc.headers(),
     )
 
 

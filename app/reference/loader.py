@@ -1,8 +1,7 @@
 """Load the shipped reference data, idempotently.
 
 Each loader takes a session, inserts or updates what its files describe and returns how many rows
-it touched. Domains add their loader to LOADERS as their tables arrive: countries and instruments
-with the oversight records, the rubric with assessments.
+it touched; all of them commit together.
 """
 
 from collections.abc import Callable
@@ -10,9 +9,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from app.countries.service import load_countries
+from app.treaties.service import load_instruments
+
 Loader = Callable[[Session], int]
 
-LOADERS: dict[str, Loader] = {}
+LOADERS: dict[str, Loader] = {"countries": load_countries, "instruments": load_instruments}
 
 
 @dataclass(frozen=True)

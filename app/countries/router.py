@@ -1,0 +1,66 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageParamsDep, page_response
+from app.core.schemas import SearchText
+from app.countries import service
+from app.countries.models import Country, CountryPublic, CountryUpdate, MigrationProfile, Region
+from app.identity.dependencies import AdminPrincipal, ReadPrincipal
+
+router = APIRouter(prefix="/countries", tags=["countries"])
+
+
+def country_by_code(
+    session: SessionDep,
+    code: Annotated[
+        str, Path(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2.", examples=["PH"])
+    ],
+) -> Country:
+    return service.get_country(session, code=code)
+
+
+CountryDep = Annotated[Country, Depends(country_by_code)]
+
+
+@router.get("", summary="List countries", responses=problem_responses(401, 403, 422, 429))
+def list_countries(
+    _: ReadPrincipal,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    page: PageParamsDep,
+    region: Region | None = None,
+    migration_profile: MigrationProfile | None = None,
+    q: Annotated[SearchText | None, Query(description="Part of the name, or the code.")] = None,
+) -> Page[CountryPublic]:
+    """Every ISO 3166-1 country, by code; Asian ones carry their UN M49 sub-region."""
+    result = service.list_countries(
+        session, params=page, region=region, migration_profile=migration_profile, q=q
+    )
+    return page_response(request, response, result, CountryPublic)
+
+
+@router.get(
+    "/{code}", summary="Read a country", responses=problem_responses(401, 403, 404, 422, 429)
+)
+def read_country(_: ReadPrincipal, country: CountryDep) -> CountryPublic:
+    """One country."""
+    return CountryPublic.model_validate(country)
+
+
+@router.patch(
+    "/{code}",
+    summary="Set a country's migration profile",
+    responses=problem_responses(401, 403, 404, 422, 429),
+)
+def update_country(
+    principal: AdminPrincipal, session: SessionDep, country: CountryDep, data: CountryUpdate
+) -> CountryPublic:
+    """Set whether the country mainly sends or receives migrant workers, or both (admin)."""
+    updated = service.set_migration_profile(
+        session, actor=principal.actor, country=country, profile=data.migration_profile
+    )
+    return CountryPublic.model_validate(updated)

@@ -1,0 +1,83 @@
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import StringConstraints
+from sqlmodel import Field, SQLModel
+
+from app.core.db import UTCDateTime, enum_column_type, utcnow
+from app.core.schemas import WriteModel
+
+
+class InstrumentBody(StrEnum):
+    ILO = "ILO"
+    UN = "UN"
+    other = "other"
+
+
+class InstrumentCategory(StrEnum):
+    fundamental = "fundamental"
+    governance = "governance"
+    migrant_workers = "migrant_workers"
+    domestic_workers = "domestic_workers"
+    un_human_rights = "un_human_rights"
+    technical = "technical"
+    other = "other"
+
+
+InstrumentCode = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=16, pattern=r"^[A-Z][A-Z0-9-]*$"),
+    Field(
+        description="ILO conventions as C plus three digits (C189, C087); others by acronym.",
+        schema_extra={"examples": ["C190"]},
+    ),
+]
+
+
+class InstrumentFields(SQLModel):
+    body: InstrumentBody = Field(sa_type=enum_column_type(InstrumentBody))
+    title: str = Field(
+        min_length=1,
+        max_length=300,
+        schema_extra={"examples": ["Domestic Workers Convention, 2011"]},
+    )
+    short_title: str | None = Field(default=None, max_length=120)
+    adopted_on: date | None = None
+    entered_into_force_on: date | None = None
+    category: InstrumentCategory = Field(
+        default=InstrumentCategory.other, sa_type=enum_column_type(InstrumentCategory)
+    )
+
+
+class Instrument(InstrumentFields, table=True):
+    """An international instrument the caucus follows, keyed by its code."""
+
+    __tablename__ = "instruments"
+
+    code: str = Field(primary_key=True, max_length=16)
+    named_in_founding_statement: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InstrumentCreate(InstrumentFields, WriteModel):
+    code: InstrumentCode
+
+
+class InstrumentUpdate(WriteModel):
+    body: InstrumentBody | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    short_title: str | None = Field(default=None, max_length=120)
+    adopted_on: date | None = None
+    entered_into_force_on: date | None = None
+    category: InstrumentCategory | None = None
+
+
+class InstrumentPublic(InstrumentFields):
+    code: str
+    named_in_founding_statement: bool = Field(
+        description="One of the six instruments the caucus's founding statement names."
+    )
+    created_at: datetime
+    updated_at: datetime

@@ -5,6 +5,7 @@ conform to it: no 5xx, only documented statuses, content types, headers and sche
 rejected, valid data accepted, authentication not ignored.
 """
 
+from datetime import date
 from typing import Any
 
 import schemathesis
@@ -38,11 +39,22 @@ def map_case(context: HookContext, case: Case) -> Case:
     return case
 
 
+# Dates the service keeps in order, as the fields' descriptions say; a schema cannot express it.
+ORDERED_DATES = [("adopted_on", "entered_into_force_on")]
+
+
 @schema.hook
 def map_body(context: HookContext, body: Any) -> Any:
-    """Move e-mails off reserved domains (.local, .invalid, ...), which the service refuses as
-    its field description says, but which `format: email` cannot express."""
-    if isinstance(body, dict) and isinstance(body.get("email"), str):
+    """Make generated bodies keep the two rules the schema cannot express: e-mails off reserved
+    domains (.local, .invalid, ...), and dates in order. Only well-formed values are touched,
+    so negative cases stay negative."""
+    if not isinstance(body, dict):
+        return body
+    for earlier, later in ORDERED_DATES:
+        first, second = body.get(earlier), body.get(later)
+        if _is_iso_date(first) and _is_iso_date(second) and second < first:
+            body[earlier], body[later] = second, first
+    if isinstance(body.get("email"), str):
         local, _, domain = body["email"].rpartition("@")
         reserved = any(
             domain.lower() == name or domain.lower().endswith("." + name)
@@ -51,6 +63,14 @@ def map_body(context: HookContext, body: Any) -> Any:
         if reserved:
             body["email"] = f"{local}@example.org"
     return body
+
+
+def _is_iso_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 @schema.parametrize()

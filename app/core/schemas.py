@@ -1,6 +1,7 @@
 """What request bodies share: unknown fields and NUL characters refused, URLs checked."""
 
 import re
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
@@ -45,6 +46,17 @@ def _rfc3339_only(value: Any) -> Any:
 
 
 _RFC3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
+
+
+def _iso_date_only(value: Any) -> Any:
+    # Pydantic would read 0 as 1970-01-01; a date in this API is written YYYY-MM-DD.
+    if isinstance(value, str | date):
+        return value
+    raise ValueError("expected a date written YYYY-MM-DD")
+
+
+# A calendar date (signed_on, adopted_on, ...), given as YYYY-MM-DD.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 # A point in time in a query parameter: RFC 3339 with its offset, so it is never ambiguous.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]

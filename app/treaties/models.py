@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -6,7 +6,7 @@ from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, enum_column_type, utcnow
-from app.core.schemas import WriteModel
+from app.core.schemas import IsoDate, WriteModel
 
 
 class InstrumentBody(StrEnum):
@@ -43,8 +43,10 @@ class InstrumentFields(SQLModel):
         schema_extra={"examples": ["Domestic Workers Convention, 2011"]},
     )
     short_title: str | None = Field(default=None, max_length=120)
-    adopted_on: date | None = None
-    entered_into_force_on: date | None = None
+    adopted_on: IsoDate | None = None
+    entered_into_force_on: IsoDate | None = Field(
+        default=None, description="Not before adopted_on."
+    )
     category: InstrumentCategory = Field(
         default=InstrumentCategory.other, sa_type=enum_column_type(InstrumentCategory)
     )
@@ -69,8 +71,8 @@ class InstrumentUpdate(WriteModel):
     body: InstrumentBody | None = None
     title: str | None = Field(default=None, min_length=1, max_length=300)
     short_title: str | None = Field(default=None, max_length=120)
-    adopted_on: date | None = None
-    entered_into_force_on: date | None = None
+    adopted_on: IsoDate | None = None
+    entered_into_force_on: IsoDate | None = None
     category: InstrumentCategory | None = None
 
 

@@ -4,8 +4,11 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session
 
+from app.core import security
 from app.core.config import Settings
 from app.identity import service as identity
 from app.identity.models import (
@@ -20,6 +23,18 @@ from app.main import create_app
 from tests import databases
 
 ADMIN_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2id still, at the lowest cost: the production cost (~0.2 s a hash on purpose) would
+    make the suite spend minutes hashing the passwords of its test users."""
+    original = security._password_hash, security._UNUSABLE_HASH
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    security._password_hash = cheap
+    security._UNUSABLE_HASH = cheap.hash("no account has this password")
+    yield
+    security._password_hash, security._UNUSABLE_HASH = original
 
 
 @pytest.fixture(scope="session")

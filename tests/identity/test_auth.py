@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlmodel import Session
 
+from app.core import security
 from app.core.config import Settings
 from app.core.security import create_token, decode_token
 from app.identity.models import User
@@ -191,3 +192,25 @@ def test_me_accepts_a_token_made_the_same_way_for_an_active_user(
     response = client.get(ME_PATH, headers={"Authorization": f"Bearer {token}"})
 
     assert response.status_code == 200
+
+
+def test_unknown_email_and_wrong_password_cost_one_password_check_each(
+    client: TestClient, admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Equal work, not a stopwatch: each failure runs exactly one Argon2 verification, so the
+    # response time does not tell whether the e-mail has an account.
+    checked: list[str] = []
+    real_verify = security._password_hash.verify
+
+    def counting_verify(password: str, password_hash: str) -> bool:
+        checked.append(password_hash)
+        return real_verify(password, password_hash)
+
+    monkeypatch.setattr(security._password_hash, "verify", counting_verify)
+
+    log_in(client, admin.email, ADMIN_PASSWORD + "!")
+    log_in(client, "nobody@example.org", ADMIN_PASSWORD)
+
+    assert len(checked) == 2
+    assert checked[0] == admin.password_hash
+    assert checked[1] == security._UNUSABLE_HASH

@@ -73,6 +73,10 @@ def enum_column_type(enum: type[Enum]) -> sa.Enum:
     )
 
 
+def _unicode_lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _set_sqlite_pragmas(busy_timeout_ms: int) -> Any:
     def on_connect(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
@@ -81,6 +85,9 @@ def _set_sqlite_pragmas(busy_timeout_ms: int) -> Any:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() folds only A-Z; searches must ignore case in every script,
+        # as they do on PostgreSQL.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     return on_connect
 

@@ -63,7 +63,10 @@ def list_countries(
         statement = statement.where(Country.migration_profile == migration_profile)
     if q:
         statement = statement.where(
-            or_(func.lower(Country.name).contains(q.lower()), col(Country.code) == q.upper())
+            or_(
+                func.lower(Country.name).contains(q.lower(), autoescape=True),
+                col(Country.code) == q.upper(),
+            )
         )
     return keyset_page(session, statement, key=(Country.code,), params=params)  # type: ignore[arg-type]
 
@@ -72,6 +75,8 @@ def set_migration_profile(
     session: Session, *, actor: Actor, country: Country, profile: MigrationProfile | None
 ) -> Country:
     previous = country.migration_profile
+    if previous == profile:
+        return country
     country.migration_profile = profile
     country.updated_at = utcnow()
     session.add(country)

@@ -335,7 +335,9 @@ def list_organisations(
     if is_active is not None:
         statement = statement.where(Organisation.is_active == is_active)
     if q:
-        statement = statement.where(func.lower(Organisation.name).contains(q.lower()))
+        statement = statement.where(
+            func.lower(Organisation.name).contains(q.lower(), autoescape=True)
+        )
     return keyset_page(
         session,
         statement,
@@ -414,8 +416,8 @@ def list_users(
         needle = q.lower()
         statement = statement.where(
             or_(
-                col(User.email).contains(needle),
-                func.lower(User.full_name).contains(needle),
+                col(User.email).contains(needle, autoescape=True),
+                func.lower(User.full_name).contains(needle, autoescape=True),
             )
         )
     return keyset_page(

@@ -53,20 +53,16 @@ def _reference_rows() -> list[dict[str, Any]]:
 
 
 def load_instruments(session: Session) -> int:
-    """Insert the shipped instruments or bring them in line with the file; returns rows touched."""
-    touched = 0
-    for values in _reference_rows():
-        instrument = session.get(Instrument, values["code"])
-        if instrument is None:
-            session.add(Instrument(**values))
-        elif any(getattr(instrument, field) != value for field, value in values.items()):
-            instrument.sqlmodel_update(values)
-            instrument.updated_at = utcnow()
-            session.add(instrument)
-        else:
-            continue
-        touched += 1
-    return touched
+    """Insert the shipped instruments that are missing; returns how many were added.
+
+    An instrument already there is left alone: admins may have corrected it, and their audited
+    edit wins over the file.
+    """
+    missing = [
+        values for values in _reference_rows() if session.get(Instrument, values["code"]) is None
+    ]
+    session.add_all(Instrument(**values) for values in missing)
+    return len(missing)
 
 
 def get_instrument(session: Session, *, code: str) -> Instrument:
@@ -98,8 +94,8 @@ def list_instruments(
         needle = q.lower()
         statement = statement.where(
             or_(
-                func.lower(Instrument.title).contains(needle),
-                func.lower(col(Instrument.short_title)).contains(needle),
+                func.lower(Instrument.title).contains(needle, autoescape=True),
+                func.lower(col(Instrument.short_title)).contains(needle, autoescape=True),
                 func.lower(Instrument.code) == needle,
             )
         )

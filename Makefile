@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+# One pytest worker per core; each has its own databases (tests/databases.py).
+PYTEST_WORKERS ?= 2
 
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
@@ -40,10 +42,10 @@ test: $(DEV_STAMP)
 	$(MAKE) test-postgres
 
 test-sqlite: $(DEV_STAMP)
-	CAUCUS_TEST_DATABASE_URL=sqlite:// $(BIN)/pytest $(PYTEST_ARGS)
+	CAUCUS_TEST_DATABASE_URL=sqlite:// $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: $(DEV_STAMP)
-	CAUCUS_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	CAUCUS_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

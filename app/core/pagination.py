@@ -53,11 +53,17 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
+def _python_type(column: InstrumentedAttribute[Any]) -> type:
+    column_type = column.property.columns[0].type
+    # A TypeDecorator (UTCDateTime) reports `object`; the type it decorates knows better.
+    return getattr(column_type, "impl", column_type).python_type  # type: ignore[no-any-return]
+
+
 def _decode_value(raw: Any, python_type: type) -> Any:
-    if python_type is datetime:
-        return datetime.fromisoformat(raw)
-    if python_type is uuid.UUID:
-        return uuid.UUID(raw)
+    if python_type in (datetime, uuid.UUID):
+        if not isinstance(raw, str):
+            raise TypeError(f"expected {python_type.__name__} as a string")
+        return datetime.fromisoformat(raw) if python_type is datetime else uuid.UUID(raw)
     if not isinstance(raw, python_type):
         raise TypeError(f"expected {python_type.__name__}")
     return raw
@@ -75,7 +81,7 @@ def decode_cursor(cursor: str, key: Sequence[InstrumentedAttribute[Any]]) -> lis
         if not isinstance(raw, list) or len(raw) != len(key):
             raise ValueError("wrong length")
         return [
-            _decode_value(value, column.property.columns[0].type.python_type)
+            _decode_value(value, _python_type(column))
             for value, column in zip(raw, key, strict=True)
         ]
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
@@ -92,7 +98,13 @@ def keyset_page(
 ) -> Page[T]:
     """One page of `statement`, ordered by `key`, after the row `params.cursor` names."""
     if params.cursor is not None:
-        after = sa.tuple_(*decode_cursor(params.cursor, key))
+        # Bound with each column's own type, so a timestamp is stored and compared alike.
+        after = sa.tuple_(
+            *(
+                sa.literal(value, type_=column.property.columns[0].type)
+                for value, column in zip(decode_cursor(params.cursor, key), key, strict=True)
+            )
+        )
         position = sa.tuple_(*key)
         statement = statement.where(position < after if descending else position > after)
     order = [column.desc() if descending else column.asc() for column in key]

@@ -9,9 +9,9 @@ from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParamsDep, page_response
 from app.core.schemas import Timestamp
-from app.identity.dependencies import AdminPrincipal
+from app.identity.dependencies import AdminPrincipal, AuthenticatedRoute
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=AuthenticatedRoute)
 
 
 @router.get("", summary="Read the audit log", responses=problem_responses(401, 403, 422, 429))

@@ -8,9 +8,9 @@ from app.core.pagination import Page, PageParamsDep, page_response
 from app.core.schemas import SearchText
 from app.countries import service
 from app.countries.models import Country, CountryPublic, CountryUpdate, MigrationProfile, Region
-from app.identity.dependencies import AdminPrincipal, ReadPrincipal
+from app.identity.dependencies import AdminPrincipal, AuthenticatedRoute, ReadPrincipal
 
-router = APIRouter(prefix="/countries", tags=["countries"])
+router = APIRouter(prefix="/countries", tags=["countries"], route_class=AuthenticatedRoute)
 
 
 def country_by_code(

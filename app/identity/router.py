@@ -14,6 +14,7 @@ from app.countries.codes import CountryCode
 from app.identity import service
 from app.identity.dependencies import (
     AdminPrincipal,
+    AuthenticatedRoute,
     CurrentPrincipal,
     ReadPrincipal,
     rate_limiter,
@@ -44,7 +45,7 @@ AUTH_PROBLEMS = problem_responses(401, 403, 422, 429)
 
 # ---- auth ----------------------------------------------------------------------------------
 
-auth_router = APIRouter(prefix="/auth", tags=["auth"])
+auth_router = APIRouter(prefix="/auth", tags=["auth"], route_class=AuthenticatedRoute)
 
 LoginForm = Annotated[OAuth2PasswordRequestForm, Depends()]
 
@@ -119,7 +120,9 @@ def change_password(principal: CurrentPrincipal, session: SessionDep, data: Pass
 
 # ---- organisations -------------------------------------------------------------------------
 
-organisations_router = APIRouter(prefix="/organisations", tags=["organisations"])
+organisations_router = APIRouter(
+    prefix="/organisations", tags=["organisations"], route_class=AuthenticatedRoute
+)
 
 
 def organisation_by_id(
@@ -194,7 +197,7 @@ def update_organisation(
 
 # ---- users ---------------------------------------------------------------------------------
 
-users_router = APIRouter(prefix="/users", tags=["users"])
+users_router = APIRouter(prefix="/users", tags=["users"], route_class=AuthenticatedRoute)
 
 
 def user_by_id(session: SessionDep, user_id: Annotated[uuid.UUID, Path()]) -> User:
@@ -257,7 +260,9 @@ def update_user(
 
 # ---- API tokens ----------------------------------------------------------------------------
 
-api_tokens_router = APIRouter(prefix="/api-tokens", tags=["api-tokens"])
+api_tokens_router = APIRouter(
+    prefix="/api-tokens", tags=["api-tokens"], route_class=AuthenticatedRoute
+)
 
 
 def api_token_by_id(session: SessionDep, token_id: Annotated[uuid.UUID, Path()]) -> ApiToken:

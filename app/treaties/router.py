@@ -6,7 +6,7 @@ from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParamsDep, page_response
 from app.core.schemas import SearchText
-from app.identity.dependencies import AdminPrincipal, ReadPrincipal
+from app.identity.dependencies import AdminPrincipal, AuthenticatedRoute, ReadPrincipal
 from app.treaties import service
 from app.treaties.models import (
     Instrument,
@@ -17,7 +17,9 @@ from app.treaties.models import (
     InstrumentUpdate,
 )
 
-instruments_router = APIRouter(prefix="/instruments", tags=["instruments"])
+instruments_router = APIRouter(
+    prefix="/instruments", tags=["instruments"], route_class=AuthenticatedRoute
+)
 
 
 def instrument_by_code(

@@ -682,14 +682,6 @@ def test_every_protected_route_is_a_401_without_a_token(app: FastAPI, client: Te
     assert wrong == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "FastAPI reads and parses a JSON body before it solves any dependency, so a body that "
-        "is not JSON is a 422 before authentication runs: the caller without a token learns "
-        "nothing but is not told to authenticate. Needs the 401 raised before the body is read."
-    ),
-)
 def test_a_body_that_is_not_json_is_still_a_401_without_a_token(
     app: FastAPI, client: TestClient
 ) -> None:

@@ -92,7 +92,10 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _parseable_rate_limit(cls, value: str) -> str:
-        limits.parse(value)  # raises ValueError with the reason
+        # limits.parse would keep only the first of "3/minute; 50/hour", silently, and take 0.
+        parsed = limits.parse_many(value)  # raises ValueError with the reason
+        if len(parsed) != 1 or parsed[0].amount < 1:
+            raise ValueError("expected one limit of at least 1, e.g. 600/minute")
         return value
 
     @property

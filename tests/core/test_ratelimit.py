@@ -170,7 +170,10 @@ LIMIT_SETTINGS = [
 ]
 
 
-@pytest.mark.parametrize("value", ["lots", "", "3 per fortnight", "-1/minute", "minute/3"])
+@pytest.mark.parametrize(
+    "value",
+    ["lots", "", "3 per fortnight", "-1/minute", "minute/3", "0/minute", "3/minute; 50/hour"],
+)
 @pytest.mark.parametrize("name", LIMIT_SETTINGS)
 def test_an_invalid_limit_is_refused(name: str, value: str) -> None:
     with pytest.raises(ValidationError) as refused:

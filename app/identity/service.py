@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from pydantic import EmailStr, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
@@ -47,6 +46,7 @@ from app.identity.models import (
     UserCreate,
     UserUpdate,
 )
+from app.records.changes import refuse_nulls, save_changes
 
 GENERATED_PASSWORD_BYTES = 18
 SECRETARIAT_NAME = "Migrant Forum in Asia"
@@ -259,41 +259,15 @@ def update_profile(session: Session, *, principal: Principal, full_name: str) ->
     user = principal.user
     if user is None:
         raise PermissionDeniedError("API tokens have no profile.")
-    _save_changes(session, user, {"full_name": full_name}, actor=principal.actor, kind="user")
-    return user
-
-
-# ---- changes to organisations and users ----------------------------------------------------
-
-
-def _refuse_nulls(changes: dict[str, Any], *fields: str) -> None:
-    # An explicit null in an update body would blank a required field.
-    for field in fields:
-        if field in changes and changes[field] is None:
-            raise InvalidInputError(f"`{field}` cannot be null.")
-
-
-def _save_changes(
-    session: Session,
-    row: Organisation | User,
-    changes: dict[str, Any],
-    *,
-    actor: Actor,
-    kind: str,
-) -> None:
-    """Apply `changes`, stamp the time, and audit which fields changed, in one transaction."""
-    row.sqlmodel_update(changes)
-    row.updated_at = utcnow()
-    session.add(row)
-    audit.record(
+    save_changes(
         session,
-        action=f"{kind}.updated",
-        actor=actor,
-        subject_type=kind,
-        subject_id=row.id,
-        details={"fields": sorted(changes)},
+        user,
+        {"full_name": full_name},
+        actor=principal.actor,
+        kind="user",
+        subject_id=user.id,
     )
-    session.commit()
+    return user
 
 
 # ---- organisations -------------------------------------------------------------------------
@@ -381,8 +355,15 @@ def update_organisation(
         _ensure_unique_name(session, changes["name"], except_id=organisation.id)
     if changes.get("is_active") is False and organisation.id == principal.organisation.id:
         raise ConflictError("You cannot deactivate your own organisation.")
-    _refuse_nulls(changes, "name", "kind", "is_active")
-    _save_changes(session, organisation, changes, actor=principal.actor, kind="organisation")
+    refuse_nulls(changes, "name", "kind", "is_active")
+    save_changes(
+        session,
+        organisation,
+        changes,
+        actor=principal.actor,
+        kind="organisation",
+        subject_id=organisation.id,
+    )
     return organisation
 
 
@@ -453,7 +434,7 @@ def create_user(session: Session, *, actor: Actor | None, data: UserCreate) -> U
 
 def update_user(session: Session, *, principal: Principal, user: User, data: UserUpdate) -> User:
     changes = data.model_dump(exclude_unset=True)
-    _refuse_nulls(changes, "email", "full_name", "role", "organisation_id", "is_active")
+    refuse_nulls(changes, "email", "full_name", "role", "organisation_id", "is_active")
     if (
         principal.user is not None
         and user.id == principal.user.id
@@ -471,7 +452,7 @@ def update_user(session: Session, *, principal: Principal, user: User, data: Use
             raise ConflictError("A user with this e-mail already exists.")
     if "organisation_id" in changes:
         get_organisation(session, organisation_id=changes["organisation_id"])
-    _save_changes(session, user, changes, actor=principal.actor, kind="user")
+    save_changes(session, user, changes, actor=principal.actor, kind="user", subject_id=user.id)
     return user
 
 

@@ -9,9 +9,9 @@ from sqlmodel import Session, col, func, or_, select
 
 from app.audit import service as audit
 from app.audit.service import Actor
-from app.core.db import utcnow
 from app.core.errors import ConflictError, InvalidInputError, NotFoundError
 from app.core.pagination import Page, PageParams, keyset_page
+from app.records.changes import refuse_nulls, save_changes
 from app.treaties.models import (
     Instrument,
     InstrumentBody,
@@ -21,7 +21,6 @@ from app.treaties.models import (
 )
 
 INSTRUMENTS_FILE = Path(__file__).resolve().parents[1] / "reference" / "instruments.csv"
-_NOT_NULL = ("body", "title", "category")
 
 
 def _dates_in_order(adopted_on: date | None, entered_into_force_on: date | None) -> None:
@@ -123,23 +122,12 @@ def update_instrument(
     session: Session, *, actor: Actor, instrument: Instrument, data: InstrumentUpdate
 ) -> Instrument:
     changes = data.model_dump(exclude_unset=True)
-    for field in _NOT_NULL:
-        if field in changes and changes[field] is None:
-            raise InvalidInputError(f"`{field}` cannot be null.", field=field)
+    refuse_nulls(changes, "body", "title", "category")
     _dates_in_order(
         changes.get("adopted_on", instrument.adopted_on),
         changes.get("entered_into_force_on", instrument.entered_into_force_on),
     )
-    instrument.sqlmodel_update(changes)
-    instrument.updated_at = utcnow()
-    session.add(instrument)
-    audit.record(
-        session,
-        action="instrument.updated",
-        actor=actor,
-        subject_type="instrument",
-        subject_id=instrument.code,
-        details={"fields": sorted(changes)},
+    save_changes(
+        session, instrument, changes, actor=actor, kind="instrument", subject_id=instrument.code
     )
-    session.commit()
     return instrument

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Security
 
+from app.agreements.router import router as agreements_router
 from app.audit.router import router as audit_router
 from app.countries.router import router as countries_router
 from app.identity.dependencies import authenticate
@@ -27,5 +28,6 @@ for router in (
     audit_router,
     countries_router,
     instruments_router,
+    agreements_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

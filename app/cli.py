@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.core import migrations
 from app.core.config import Settings
-from app.core.db import create_db_engine
+from app.core.db import create_db_engine, writing_engine
 from app.core.errors import DomainError
 from app.core.logging import configure_logging, logging_config
 from app.identity import service as identity
@@ -83,7 +83,7 @@ def create_admin(
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     engine = create_db_engine(settings)
     try:
-        with Session(engine, expire_on_commit=False) as session:
+        with Session(writing_engine(engine), expire_on_commit=False) as session:
             if bootstrap:
                 created = identity.ensure_bootstrap_admin(session, email=email, password=password)
             else:
@@ -119,7 +119,7 @@ def create_token(
     settings = _settings()
     engine = create_db_engine(settings)
     try:
-        with Session(engine, expire_on_commit=False) as session:
+        with Session(writing_engine(engine), expire_on_commit=False) as session:
             found = identity.find_organisation(session, id_or_name=organisation)
             data = ApiTokenCreate.model_validate(
                 {
@@ -151,7 +151,7 @@ def load_reference_command() -> None:
     settings = _settings()
     engine = create_db_engine(settings)
     try:
-        with Session(engine) as session:
+        with Session(writing_engine(engine)) as session:
             results = load_reference(session)
     finally:
         engine.dispose()

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from app import __version__
 from app.api import api_router
 from app.core.config import Settings, get_settings
-from app.core.db import create_db_engine
+from app.core.db import create_db_engine, writing_engine
 from app.core.errors import (
     document_unreadable_bodies,
     problem_responses,
@@ -65,6 +65,18 @@ TAGS = [
     {"name": "audit", "description": "The append-only audit log (admin)."},
     {"name": "countries", "description": "ISO 3166-1 countries, Asian sub-regions, profiles."},
     {"name": "instruments", "description": "ILO and UN conventions the caucus follows."},
+    {
+        "name": "ratifications",
+        "description": "Where each country stands on each instrument, and the matrix of them.",
+    },
+    {
+        "name": "agreements",
+        "description": "MOUs, bilateral and multilateral agreements, regional frameworks.",
+    },
+    {
+        "name": "laws",
+        "description": "National laws, labour codes, regulations, policies and bills.",
+    },
 ]
 
 
@@ -89,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.writing_engine = writing_engine(engine)
     app.state.rate_limiter = RateLimiter(settings.redis_url or "memory://")
     app.state.rate_limits = RateLimits.from_settings(settings)
 

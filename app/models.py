@@ -1,8 +1,22 @@
 """Every table model, imported so that SQLModel.metadata is complete for Alembic and the tests."""
 
+from app.agreements.models import Agreement, AgreementParty
 from app.audit.models import AuditEntry
 from app.countries.models import Country
 from app.identity.models import ApiToken, Organisation, User
+from app.records.models import ChangeEvent, IdempotencyKey, Revision
 from app.treaties.models import Instrument
 
-__all__ = ["ApiToken", "AuditEntry", "Country", "Instrument", "Organisation", "User"]
+__all__ = [
+    "Agreement",
+    "AgreementParty",
+    "ApiToken",
+    "AuditEntry",
+    "ChangeEvent",
+    "Country",
+    "IdempotencyKey",
+    "Instrument",
+    "Organisation",
+    "Revision",
+    "User",
+]

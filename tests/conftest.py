@@ -20,6 +20,7 @@ from app.identity.models import (
     UserCreate,
 )
 from app.main import create_app
+from app.reference.loader import load_reference
 from tests import databases
 
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -72,8 +73,18 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 @pytest.fixture
 def session(app: FastAPI) -> Iterator[Session]:
-    with Session(app.state.engine, expire_on_commit=False) as db_session:
+    """A session for arranging and checking, outside any request. Each statement commits on
+    its own, so a check reads what requests committed meanwhile (as PostgreSQL's READ COMMITTED
+    would) instead of the snapshot SQLite's open transaction would hold."""
+    engine = app.state.engine.execution_options(isolation_level="AUTOCOMMIT")
+    with Session(engine, expire_on_commit=False) as db_session:
         yield db_session
+
+
+@pytest.fixture
+def reference(session: Session) -> None:
+    """Countries and instruments, which records refer to."""
+    load_reference(session)
 
 
 @pytest.fixture
@@ -136,3 +147,13 @@ def partner(session: Session, partner_organisation: Organisation) -> User:
 @pytest.fixture
 def partner_headers(partner: User, settings: Settings) -> dict[str, str]:
     return login_headers(settings, partner)
+
+
+@pytest.fixture
+def editor(session: Session, secretariat: Organisation) -> User:
+    return make_user(session, secretariat, Role.editor, "editor@example.org")
+
+
+@pytest.fixture
+def editor_headers(editor: User, settings: Settings) -> dict[str, str]:
+    return login_headers(settings, editor)

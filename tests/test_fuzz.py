@@ -5,6 +5,7 @@ conform to it: no 5xx, only documented statuses, content types, headers and sche
 rejected, valid data accepted, authentication not ignored.
 """
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis import Case, HookContext
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.core.config import Settings
 from app.main import create_app
@@ -40,20 +42,30 @@ def map_case(context: HookContext, case: Case) -> Case:
 
 
 # Dates the service keeps in order, as the fields' descriptions say; a schema cannot express it.
-ORDERED_DATES = [("adopted_on", "entered_into_force_on")]
+ORDERED_DATES = [
+    ("adopted_on", "entered_into_force_on"),
+    ("signed_on", "effective_on", "expires_on"),
+    ("signed_on", "ratified_on", "in_force_on"),
+    ("ratified_on", "registered_on"),
+    ("enacted_on", "effective_on"),
+]
+# Record kinds that need two parties or more.
+TWO_PARTIES = {"mou", "bilateral_agreement"}
 
 
 @schema.hook
 def map_body(context: HookContext, body: Any) -> Any:
-    """Make generated bodies keep the two rules the schema cannot express: e-mails off reserved
-    domains (.local, .invalid, ...), and dates in order. Only well-formed values are touched,
-    so negative cases stay negative."""
+    """Make generated bodies keep the rules the schema cannot express: e-mails off reserved
+    domains (.local, .invalid, ...), dates in order, each country a party once and two parties
+    to a bilateral agreement. Only well-formed values are touched, so negative cases stay
+    negative."""
     if not isinstance(body, dict):
         return body
-    for earlier, later in ORDERED_DATES:
-        first, second = body.get(earlier), body.get(later)
-        if _is_iso_date(first) and _is_iso_date(second) and second < first:
-            body[earlier], body[later] = second, first
+    for chain in ORDERED_DATES:
+        present = [name for name in chain if _is_iso_date(body.get(name))]
+        for name, value in zip(present, sorted(body[name] for name in present), strict=True):
+            body[name] = value
+    _keep_party_rules(body)
     if isinstance(body.get("email"), str):
         local, _, domain = body["email"].rpartition("@")
         reserved = any(
@@ -63,6 +75,20 @@ def map_body(context: HookContext, body: Any) -> Any:
         if reserved:
             body["email"] = f"{local}@example.org"
     return body
+
+
+def _keep_party_rules(body: dict[str, Any]) -> None:
+    parties = body.get("parties")
+    if not isinstance(parties, list) or not all(
+        isinstance(party, dict) and isinstance(party.get("country"), str) for party in parties
+    ):
+        return
+    unique = list({party["country"]: party for party in parties}.values())
+    kind = body.get("kind")
+    if isinstance(kind, str) and kind in TWO_PARTIES and len(unique) == 1 and "role" in unique[0]:
+        other = "PH" if unique[0]["country"] != "PH" else "SA"
+        unique.append({"country": other, "role": unique[0]["role"]})
+    body["parties"] = unique
 
 
 def _is_iso_date(value: Any) -> bool:
@@ -80,6 +106,15 @@ def _is_iso_date(value: Any) -> bool:
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 def test_every_operation_conforms_to_its_documentation(
-    case: Case, app: FastAPI, admin_headers: dict[str, str]
+    case: Case, app: FastAPI, admin_headers: dict[str, str], reference: None
 ) -> None:
-    case.call_and_validate(headers=admin_headers, app=app)
+    # The coverage phase does not pass its bodies through the hooks.
+    case.body = map_body(None, case.body)  # type: ignore[arg-type]
+    # A fresh Idempotency-Key per request: generated values repeat, and the same key sent with
+    # another body is rightly refused (422).
+    if case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = str(uuid.uuid4())
+    # A PATCH's dates are checked against the stored ones, which the generator cannot see, so a
+    # schema-valid PATCH may rightly be refused; every other check still runs on it.
+    excluded = [positive_data_acceptance] if case.method.upper() == "PATCH" else []
+    case.call_and_validate(headers=admin_headers, app=app, excluded_checks=excluded)

@@ -20,6 +20,15 @@ class Actor:
     token_id: uuid.UUID | None = None
     organisation_id: uuid.UUID | None = None
 
+    @property
+    def key(self) -> str:
+        """How records name who created or changed them: `user:<id>`, `token:<id>` or `system`."""
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        if self.token_id is not None:
+            return f"token:{self.token_id}"
+        return "system"
+
 
 def record(
     session: Session,

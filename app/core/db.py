@@ -85,11 +85,29 @@ def _set_sqlite_pragmas(busy_timeout_ms: int) -> Any:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # Transactions are begun by `_begin_sqlite_transaction`, not by the driver, which would
+        # begin them late and always deferred.
+        dbapi_connection.isolation_level = None
         # SQLite's own lower() folds only A-Z; searches must ignore case in every script,
         # as they do on PostgreSQL.
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     return on_connect
+
+
+# Set on an engine whose sessions will write: SQLite takes the write lock when they begin.
+WRITES = "caucus_writes"
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _begin_sqlite_transaction(connection: sa.Connection) -> None:
+    # A deferred transaction that reads, then writes, fails at once with "database is locked" if
+    # another writer committed meanwhile; busy_timeout cannot help it. A writer that takes the
+    # lock up front waits its turn instead.
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITES) else "BEGIN")
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -103,6 +121,7 @@ def create_db_engine(settings: Settings) -> Engine:
             },
         )
         sa.event.listen(engine, "connect", _set_sqlite_pragmas(settings.sqlite_busy_timeout_ms))
+        sa.event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
     return sa.create_engine(
         settings.database_url,
@@ -114,8 +133,16 @@ def create_db_engine(settings: Settings) -> Engine:
     )
 
 
+def writing_engine(engine: Engine) -> Engine:
+    """The same engine and pool, for sessions that will write."""
+    return engine.execution_options(**{WRITES: True})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    engine = request.app.state.engine
+    if request.method not in _READ_ONLY_METHODS:
+        engine = request.app.state.writing_engine
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 

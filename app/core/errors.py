@@ -66,6 +66,12 @@ class ConflictError(DomainError):
     status = 409
 
 
+class PreconditionFailedError(DomainError):
+    """The caller's `If-Match` names a version that is no longer the current one."""
+
+    status = 412
+
+
 class InvalidInputError(DomainError):
     """Input the schema admits but a rule refuses; `field` names the culprit when there is one."""
 

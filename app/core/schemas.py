@@ -24,6 +24,11 @@ _http_url: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
 
 def _normalised_http_url(value: str) -> str:
+    # The schema promises an RFC 3986 URI, which is ASCII; an IRI is refused, not rewritten.
+    if not value.isascii():
+        raise ValueError(
+            "write the URL in ASCII: the host in punycode, other characters percent-encoded"
+        )
     return str(_http_url.validate_python(value))
 
 
@@ -33,6 +38,21 @@ HttpUrlStr = Annotated[
     AfterValidator(_normalised_http_url),
     WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 2048}),
 ]
+
+
+def _offer_no_null(schema: dict[str, Any]) -> None:
+    variants = [variant for variant in schema.pop("anyOf", []) if variant.get("type") != "null"]
+    if len(variants) == 1:
+        schema.update(variants[0])
+    elif variants:
+        schema["anyOf"] = variants
+    schema.pop("default", None)
+
+
+# For an update body's field that may be left out but not set to null:
+# `title: Annotated[str | None, NotNull] = None`. The schema offers no null, and
+# `refuse_nulls` refuses one sent anyway.
+NotNull = Field(json_schema_extra=_offer_no_null)
 
 # Free text in a query parameter, e.g. `q`.
 SearchText = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
@@ -48,9 +68,13 @@ def _rfc3339_only(value: Any) -> Any:
 _RFC3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def _iso_date_only(value: Any) -> Any:
-    # Pydantic would read 0 as 1970-01-01; a date in this API is written YYYY-MM-DD.
-    if isinstance(value, str | date):
+    # Pydantic would read 0, or "0" in a query string, as 1970-01-01; a date in this API is
+    # written YYYY-MM-DD.
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
         return value
     raise ValueError("expected a date written YYYY-MM-DD")
 

@@ -71,6 +71,14 @@ def _authenticate_before_body(request: Request, token: str | None) -> None:
         )
 
 
+async def authenticate_request(request: Request) -> Principal:
+    """Authenticate outside the dependency system; endpoints then find the principal cached."""
+    token = await oauth2_scheme(request)
+    await run_in_threadpool(_authenticate_before_body, request, token)
+    principal: Principal = request.state.principal
+    return principal
+
+
 def _needs_authentication(dependant: Dependant) -> bool:
     return any(
         sub.call is authenticate or _needs_authentication(sub) for sub in dependant.dependencies
@@ -90,8 +98,7 @@ class AuthenticatedRoute(APIRoute):
             return handler
 
         async def authenticate_then_handle(request: Request) -> Response:
-            token = await oauth2_scheme(request)
-            await run_in_threadpool(_authenticate_before_body, request, token)
+            await authenticate_request(request)
             return await handler(request)
 
         return authenticate_then_handle
@@ -111,4 +118,7 @@ def require_scopes(
 
 CurrentPrincipal = Annotated[Principal, Security(require_scopes)]
 ReadPrincipal = Annotated[Principal, Security(require_scopes, scopes=[Scope.records_read])]
+WritePrincipal = Annotated[
+    Principal, Security(require_scopes, scopes=[Scope.records_read, Scope.records_write])
+]
 AdminPrincipal = Annotated[Principal, Security(require_scopes, scopes=[Scope.admin])]

@@ -8,7 +8,7 @@ from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, enum_column_type, new_id, utcnow
-from app.core.schemas import HttpUrlStr, WriteModel
+from app.core.schemas import HttpUrlStr, NotNull, WriteModel
 from app.countries.codes import CountryCode
 
 
@@ -86,11 +86,11 @@ class OrganisationCreate(OrganisationBase, WriteModel):
 
 
 class OrganisationUpdate(WriteModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    kind: OrganisationKind | None = None
+    name: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=200)
+    kind: Annotated[OrganisationKind | None, NotNull] = None
     country: CountryCode | None = None
     website: HttpUrlStr | None = Field(default=None, max_length=2048)
-    is_active: bool | None = None
+    is_active: Annotated[bool | None, NotNull] = None
 
 
 class OrganisationPublic(OrganisationBase):
@@ -132,11 +132,13 @@ class UserCreate(UserBase, WriteModel):
 
 
 class UserUpdate(WriteModel):
-    email: EmailStr | None = Field(default=None, max_length=254, description=EMAIL_DESCRIPTION)
-    full_name: str | None = Field(default=None, min_length=1, max_length=200)
-    role: Role | None = None
-    organisation_id: uuid.UUID | None = None
-    is_active: bool | None = None
+    email: Annotated[EmailStr | None, NotNull] = Field(
+        default=None, max_length=254, description=EMAIL_DESCRIPTION
+    )
+    full_name: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=200)
+    role: Annotated[Role | None, NotNull] = None
+    organisation_id: Annotated[uuid.UUID | None, NotNull] = None
+    is_active: Annotated[bool | None, NotNull] = None
 
 
 class UserPublic(UserBase):

@@ -6,7 +6,7 @@ from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, enum_column_type, utcnow
-from app.core.schemas import IsoDate, WriteModel
+from app.core.schemas import IsoDate, NotNull, WriteModel
 
 
 class InstrumentBody(StrEnum):
@@ -68,12 +68,12 @@ class InstrumentCreate(InstrumentFields, WriteModel):
 
 
 class InstrumentUpdate(WriteModel):
-    body: InstrumentBody | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=300)
+    body: Annotated[InstrumentBody | None, NotNull] = None
+    title: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=300)
     short_title: str | None = Field(default=None, max_length=120)
     adopted_on: IsoDate | None = None
     entered_into_force_on: IsoDate | None = None
-    category: InstrumentCategory | None = None
+    category: Annotated[InstrumentCategory | None, NotNull] = None
 
 
 class InstrumentPublic(InstrumentFields):

@@ -1,0 +1,143 @@
+"""Agreements: the rules an agreement keeps, its filters, and its writes through the lifecycle."""
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, or_, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.agreements.models import (
+    TWO_PARTIES_AT_LEAST,
+    Agreement,
+    AgreementCreate,
+    AgreementFilters,
+    AgreementKind,
+    AgreementParty,
+    AgreementPublic,
+    AgreementUpdate,
+    Party,
+    PartyRole,
+)
+from app.audit.service import Actor
+from app.core.errors import InvalidInputError
+from app.identity.service import Principal
+from app.records import service as records
+from app.records.changes import refuse_nulls
+from app.records.service import RecordKind
+
+KIND = RecordKind(name="agreement", model=Agreement, public_model=AgreementPublic)
+
+
+def dates_in_order(
+    signed_on: date | None, effective_on: date | None, expires_on: date | None
+) -> None:
+    """signed_on <= effective_on <= expires_on, for whichever of them are known."""
+    if signed_on and effective_on and effective_on < signed_on:
+        raise InvalidInputError("effective_on cannot be before signed_on.", field="effective_on")
+    starts = effective_on or signed_on
+    if starts and expires_on and expires_on < starts:
+        raise InvalidInputError(
+            "expires_on cannot be before signed_on or effective_on.", field="expires_on"
+        )
+
+
+def _check_parties(kind: AgreementKind, countries: list[str]) -> None:
+    repeated = [country for country, n in Counter(countries).items() if n > 1]
+    if repeated:
+        raise InvalidInputError(
+            f"Each country is a party once; repeated: {', '.join(sorted(repeated))}.",
+            field="parties",
+        )
+    if kind in TWO_PARTIES_AT_LEAST and len(countries) < 2:
+        raise InvalidInputError(
+            f"A {kind.value.replace('_', ' ')} has at least two parties.", field="parties"
+        )
+
+
+def _party_rows(kind: AgreementKind, parties: list[Party]) -> list[AgreementParty]:
+    _check_parties(kind, [party.country for party in parties])
+    return [
+        AgreementParty(country=party.country, role=party.role, position=position)
+        for position, party in enumerate(parties)
+    ]
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(values))
+
+
+def select_agreements(principal: Principal, filters: AgreementFilters) -> SelectOfScalar[Agreement]:
+    statement = records.select_visible(KIND, principal, filters)
+    for country, role in (
+        (filters.country, None),
+        (filters.origin, PartyRole.origin),
+        (filters.destination, PartyRole.destination),
+    ):
+        if country is None:
+            continue
+        party = select(AgreementParty.agreement_id).where(AgreementParty.country == country)
+        if role is not None:
+            party = party.where(AgreementParty.role == role)
+        statement = statement.where(col(Agreement.id).in_(party))
+    if filters.kind is not None:
+        statement = statement.where(Agreement.kind == filters.kind)
+    if filters.status is not None:
+        statement = statement.where(Agreement.status == filters.status)
+    if filters.sector is not None:
+        # Sectors are a fixed vocabulary of plain words: the quoted word is one whole element.
+        as_text = sa.cast(Agreement.sectors, sa.Text)
+        statement = statement.where(as_text.contains(f'"{filters.sector.value}"'))
+    if filters.signed_from is not None:
+        statement = statement.where(col(Agreement.signed_on) >= filters.signed_from)
+    if filters.signed_to is not None:
+        statement = statement.where(col(Agreement.signed_on) <= filters.signed_to)
+    if filters.expiring_before is not None:
+        statement = statement.where(col(Agreement.expires_on) < filters.expiring_before)
+    if filters.q:
+        needle = filters.q.lower()
+        statement = statement.where(
+            or_(
+                func.lower(Agreement.title).contains(needle, autoescape=True),
+                func.lower(col(Agreement.summary)).contains(needle, autoescape=True),
+            )
+        )
+    return statement
+
+
+def create_agreement(session: Session, *, actor: Actor, data: AgreementCreate) -> Agreement:
+    dates_in_order(data.signed_on, data.effective_on, data.expires_on)
+    agreement = Agreement(
+        **data.model_dump(exclude={"parties", "sectors", "sources"}),
+        sectors=_unique(data.sectors),
+        sources=_unique(data.sources),
+        parties=_party_rows(data.kind, data.parties),
+    )
+    return records.create(session, KIND, agreement, actor=actor)
+
+
+def update_agreement(
+    session: Session,
+    *,
+    actor: Actor,
+    agreement: Agreement,
+    data: AgreementUpdate,
+    if_match: str | None,
+) -> Agreement:
+    changes = data.model_dump(exclude_unset=True)
+    refuse_nulls(changes, "title", "kind", "status", "sectors", "sources", "parties", "visibility")
+    dates_in_order(
+        changes.get("signed_on", agreement.signed_on),
+        changes.get("effective_on", agreement.effective_on),
+        changes.get("expires_on", agreement.expires_on),
+    )
+    kind = changes.get("kind", agreement.kind)
+    if data.parties is not None:
+        changes["parties"] = _party_rows(kind, data.parties)
+    else:
+        _check_parties(kind, [party.country for party in agreement.parties])
+    for listed in ("sectors", "sources"):
+        if listed in changes:
+            changes[listed] = _unique(changes[listed])
+    return records.update(session, KIND, agreement, changes, actor=actor, if_match=if_match)

@@ -1,0 +1,265 @@
+"""The record lifecycle over HTTP: ETags, If-Match, Idempotency-Key, CSV, and the routes every
+record type has (read, delete, restore, revisions), declared once for all of them."""
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, Security, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from pydantic import BaseModel
+
+from app.core.db import SessionDep
+from app.core.errors import ConflictError, InvalidInputError, problem_responses
+from app.core.pagination import Page, PageParams, PageParamsDep, page_response
+from app.core.schemas import Timestamp
+from app.identity.dependencies import (
+    AuthenticatedRoute,
+    ReadPrincipal,
+    authenticate_request,
+    require_scopes,
+)
+from app.identity.models import Scope
+from app.identity.service import Principal
+from app.records import export, idempotency, service
+from app.records.models import Record, RevisionPublic
+from app.records.service import RecordKind
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description="The `ETag` you read. If the record changed since, the write is refused "
+        "with 412 and nothing changes.",
+        examples=['"3"'],
+    ),
+]
+UpdatedSince = Annotated[
+    Timestamp | None,
+    Query(description="Only records changed at or after this time (RFC 3339)."),
+]
+IncludeDeleted = Annotated[
+    bool, Query(description="Also list deleted records (secretariat admins only).")
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+
+
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias=idempotency.HEADER,
+            pattern=_KEY_PATTERN,
+            description="Any unique string, e.g. a UUID. A retry with the same key and body "
+            "gets the first response and creates nothing; kept 24 hours, per caller.",
+            examples=["7f1e4b0a-2f4c-4c59-9d1e-3b1c6f0e9a21"],
+        ),
+    ] = None,
+) -> str | None:
+    """Declares the header; `RecordRoute` does the work, since it needs the response."""
+    return key
+
+
+IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
+
+
+def _honours_idempotency(dependant: Dependant) -> bool:
+    return any(
+        sub.call is idempotency_key or _honours_idempotency(sub) for sub in dependant.dependencies
+    )
+
+
+class RecordRoute(AuthenticatedRoute):
+    """Authenticates before the body is read, and replays POSTs made with an Idempotency-Key."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if not _honours_idempotency(self.dependant):
+            return handler
+
+        async def handle_once(request: Request) -> Response:
+            key = request.headers.get(idempotency.HEADER)
+            if key is None or len(key) > 255:
+                return await handler(request)  # a key too long is refused by validation
+            principal = await authenticate_request(request)
+            engine = request.app.state.engine
+            fingerprint = idempotency.fingerprint(
+                request.method, request.url.path, await request.body()
+            )
+            outcome, stored = await run_in_threadpool(
+                idempotency.claim,
+                engine,
+                caller=principal.key,
+                key=key,
+                fingerprint=fingerprint,
+            )
+            if outcome is idempotency.Claim.mismatch:
+                raise InvalidInputError(
+                    "This Idempotency-Key was used for a different request; use a new key."
+                )
+            if outcome is idempotency.Claim.in_progress:
+                raise ConflictError(
+                    "A request with this Idempotency-Key is still being handled; retry shortly."
+                )
+            if outcome is idempotency.Claim.replay:
+                assert stored is not None  # noqa: S101 - a replay has its stored response
+                assert stored.status_code is not None  # noqa: S101
+                return Response(
+                    content=stored.response_body,
+                    status_code=stored.status_code,
+                    headers={**stored.response_headers, idempotency.REPLAY_HEADER: "true"},
+                )
+            try:
+                response = await handler(request)
+            except BaseException:
+                await run_in_threadpool(idempotency.release, engine, caller=principal.key, key=key)
+                raise
+            if 200 <= response.status_code < 300:
+                kept = {
+                    name: value
+                    for name, value in response.headers.items()
+                    if name in idempotency.KEPT_HEADERS
+                }
+                await run_in_threadpool(
+                    idempotency.remember,
+                    engine,
+                    caller=principal.key,
+                    key=key,
+                    status_code=response.status_code,
+                    body=bytes(response.body),
+                    headers=kept,
+                )
+            else:
+                await run_in_threadpool(idempotency.release, engine, caller=principal.key, key=key)
+            return response
+
+        return handle_once
+
+
+def with_etag(response: Response, row: Record, public_model: type[M]) -> M:
+    """The record as `public_model`, its version sent as the ETag."""
+    response.headers["ETag"] = service.etag(row)
+    return public_model.model_validate(row)
+
+
+def created(
+    request: Request,
+    response: Response,
+    kind: RecordKind[Any],
+    row: Record,
+    **path_params: Any,
+) -> Any:
+    """A new record, with its ETag and the Location it can be read at."""
+    response.headers["Location"] = str(request.url_for(f"read_{kind.name}", **path_params))
+    return with_etag(response, row, kind.public_model)
+
+
+def collection(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    kind: RecordKind[Any],
+    statement: Any,
+    params: PageParams,
+) -> Any:
+    """A page of `statement` as JSON, or every row as CSV if the caller asked for it."""
+    if export.wants_csv(request):
+        columns = list(kind.public_model.model_fields)
+        rows = (
+            kind.snapshot(row)
+            for row in service.every_row(request.app.state.engine, kind, statement)
+        )
+        return export.csv_response(columns, rows, filename=kind.name + "s")
+    result = service.page(session, kind, statement, params)
+    return page_response(request, response, result, kind.public_model)
+
+
+LIFECYCLE_PROBLEMS = (401, 403, 404, 422, 429)
+
+
+def add_lifecycle_routes(
+    router: APIRouter,
+    kind: RecordKind[Any],
+    *,
+    locate: Callable[..., sa.ColumnElement[bool]],
+    write_scopes: list[Scope],
+    noun: str,
+    path: str = "/{record_id}",
+) -> None:
+    """Read one, delete, restore and revisions for a record type at `path`.
+
+    `locate` is a dependency taking the path parameters and returning the condition that picks
+    the record; a caller needs `write_scopes` to delete or restore it.
+    """
+    where_dep = Annotated[sa.ColumnElement[bool], Depends(locate)]
+    writer = Annotated[Principal, Security(require_scopes, scopes=write_scopes)]
+
+    @router.get(
+        path,
+        summary=f"Read {noun}",
+        response_model=kind.public_model,
+        name=f"read_{kind.name}",
+        responses=problem_responses(*LIFECYCLE_PROBLEMS),
+    )
+    def read_record(
+        principal: ReadPrincipal, session: SessionDep, where: where_dep, response: Response
+    ) -> Any:
+        """One record, with its version as the `ETag` to send back in `If-Match`."""
+        return with_etag(response, service.find(session, kind, principal, where), kind.public_model)
+
+    @router.delete(
+        path,
+        summary=f"Delete {noun}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses=problem_responses(*LIFECYCLE_PROBLEMS, 409, 412),
+    )
+    def delete_record(
+        principal: writer,
+        session: SessionDep,
+        where: where_dep,
+        if_match: IfMatch = None,
+    ) -> Response:
+        """Soft-delete: hidden from every list and read, kept with its history, restorable."""
+        row = service.find(session, kind, principal, where)
+        service.delete(session, kind, row, actor=principal.actor, if_match=if_match)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @router.post(
+        path + "/restore",
+        summary=f"Restore {noun}",
+        response_model=kind.public_model,
+        responses=problem_responses(*LIFECYCLE_PROBLEMS, 409, 412),
+    )
+    def restore_record(
+        principal: writer,
+        session: SessionDep,
+        where: where_dep,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> Any:
+        """Bring a deleted record back, as it was when deleted."""
+        row = service.find(session, kind, principal, where, deleted=True)
+        restored = service.restore(session, kind, row, actor=principal.actor, if_match=if_match)
+        return with_etag(response, restored, kind.public_model)
+
+    @router.get(
+        path + "/revisions",
+        summary=f"Revisions of {noun}",
+        response_model=Page[RevisionPublic],
+        responses=problem_responses(*LIFECYCLE_PROBLEMS),
+    )
+    def list_revisions(
+        principal: ReadPrincipal,
+        session: SessionDep,
+        where: where_dep,
+        request: Request,
+        response: Response,
+        page: PageParamsDep,
+    ) -> Any:
+        """Every version of the record, newest first: who wrote it, when, and what changed."""
+        row = service.find(session, kind, principal, where)
+        result = service.revisions(session, kind, row, page)
+        return page_response(request, response, result, RevisionPublic)

@@ -1,0 +1,330 @@
+"""The record lifecycle every oversight record shares, written once.
+
+Visibility decides what a caller can find at all. Each write (create, update, delete, restore)
+commits, in one transaction with the record: a full revision snapshot, an audit entry and a
+change event numbered in commit order. Updates are conditional on the version they read, so of
+two concurrent writers one wins and the other is refused.
+"""
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.audit import service as audit
+from app.audit.service import Actor
+from app.core.db import utcnow
+from app.core.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+)
+from app.core.pagination import MAX_LIMIT, Page, PageParams, keyset_page
+from app.identity.models import Scope
+from app.identity.service import Principal
+from app.records.models import (
+    BOOKKEEPING_FIELDS,
+    ChangeEvent,
+    Record,
+    RecordAction,
+    RecordFilters,
+    RecordPublic,
+    Revision,
+    Visibility,
+)
+
+R = TypeVar("R", bound=Record)
+
+# Any constant will do: it names the lock that keeps change events in commit order.
+_CHANGE_FEED_LOCK = 0x0CA0C05
+
+
+@dataclass(frozen=True, slots=True)
+class RecordKind(Generic[R]):
+    """A type of record: its name in audit entries and change events, table and public model."""
+
+    name: str
+    model: type[R]
+    public_model: type[RecordPublic]
+    # Unique together and never changed, so pages stay stable while records are written.
+    order_key: Sequence[InstrumentedAttribute[Any]] = field(default=())
+
+    def key(self) -> Sequence[InstrumentedAttribute[Any]]:
+        return self.order_key or (self.model.created_at, self.model.id)  # type: ignore[return-value]
+
+    def snapshot(self, row: R) -> dict[str, Any]:
+        """The record as callers read it, in JSON form: what a revision keeps."""
+        return self.public_model.model_validate(row).model_dump(mode="json")
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+def may_see_deleted(principal: Principal) -> bool:
+    return principal.is_secretariat and Scope.admin in principal.scopes
+
+
+def _visible_to(model: type[Record], principal: Principal) -> sa.ColumnElement[bool]:
+    if principal.is_secretariat:
+        return sa.true()
+    return sa.or_(
+        col(model.visibility) != Visibility.restricted,
+        col(model.organisation_id) == principal.organisation.id,
+    )
+
+
+def select_visible(
+    kind: RecordKind[R], principal: Principal, filters: RecordFilters
+) -> SelectOfScalar[R]:
+    """The records of this kind the caller may see, narrowed by the filters all kinds share;
+    domain services add their own."""
+    model = kind.model
+    statement = select(model).where(_visible_to(model, principal))
+    if filters.include_deleted:
+        if not may_see_deleted(principal):
+            raise PermissionDeniedError("Only secretariat admins can list deleted records.")
+    else:
+        statement = statement.where(col(model.deleted_at).is_(None))
+    if filters.updated_since is not None:
+        statement = statement.where(col(model.updated_at) >= filters.updated_since)
+    return statement
+
+
+def find(
+    session: Session,
+    kind: RecordKind[R],
+    principal: Principal,
+    where: sa.ColumnElement[bool],
+    *,
+    deleted: bool = False,
+) -> R:
+    """The one record `where` names, if the caller may see it; `deleted` looks among deleted ones.
+
+    A record the caller may not see is not found, exactly like one that does not exist.
+    """
+    deleted_at = col(kind.model.deleted_at)
+    statement = select(kind.model).where(
+        where,
+        _visible_to(kind.model, principal),
+        deleted_at.is_not(None) if deleted else deleted_at.is_(None),
+    )
+    row = session.exec(statement).first()
+    if row is None:
+        raise NotFoundError(f"No {kind.name.replace('_', ' ')} here, or not one you can see.")
+    return row
+
+
+def page(
+    session: Session, kind: RecordKind[R], statement: SelectOfScalar[R], params: PageParams
+) -> Page[R]:
+    return keyset_page(session, statement, key=kind.key(), params=params)
+
+
+def every_row(engine: sa.Engine, kind: RecordKind[R], statement: SelectOfScalar[R]) -> Iterator[R]:
+    """Every row of `statement`, read page by page, each page in a short session of its own."""
+    params = PageParams(limit=MAX_LIMIT)
+    while True:
+        with Session(engine) as session:
+            batch = page(session, kind, statement, params)
+            yield from batch.items
+        if batch.next_cursor is None:
+            return
+        params = PageParams(limit=MAX_LIMIT, cursor=batch.next_cursor)
+
+
+def revisions(session: Session, kind: RecordKind[R], row: R, params: PageParams) -> Page[Revision]:
+    statement = select(Revision).where(
+        Revision.record_type == kind.name, Revision.record_id == row.id
+    )
+    return keyset_page(
+        session,
+        statement,
+        key=(Revision.version,),  # type: ignore[arg-type]
+        params=params,
+        descending=True,
+    )
+
+
+# ---- writing --------------------------------------------------------------------------------
+
+
+def etag(row: Record) -> str:
+    return f'"{row.version}"'
+
+
+def check_if_match(row: Record, if_match: str | None) -> None:
+    """Refuse a write whose `If-Match` does not name the current version (RFC 9110 13.1.1)."""
+    if if_match is None or if_match.strip() == "*":
+        return
+    # Weak tags never match in If-Match: it asks for the exact representation.
+    tags = {tag.strip() for tag in if_match.split(",")}
+    if etag(row) not in tags:
+        raise PreconditionFailedError(
+            f"The record has changed: its version is {row.version}. "
+            "Read it again, then retry with its new ETag."
+        )
+
+
+def create(session: Session, kind: RecordKind[R], row: R, *, actor: Actor) -> R:
+    """Add a new record, owned by the actor's organisation unless it names another."""
+    if actor.organisation_id is None and row.organisation_id is None:
+        raise ValueError("a record needs an owning organisation")
+    row.organisation_id = row.organisation_id or actor.organisation_id  # type: ignore[assignment]
+    row.created_by = row.updated_by = actor.key
+    row.updated_at = row.created_at
+    session.add(row)
+    _flush(session, kind, if_match=None)
+    snapshot = kind.snapshot(row)
+    filled = sorted(
+        name
+        for name, value in snapshot.items()
+        if value not in (None, [], {}) and name not in BOOKKEEPING_FIELDS
+    )
+    _commit_write(session, kind, row, RecordAction.created, filled, snapshot, actor)
+    return row
+
+
+def update(
+    session: Session,
+    kind: RecordKind[R],
+    row: R,
+    changes: dict[str, Any],
+    *,
+    actor: Actor,
+    if_match: str | None,
+) -> R:
+    """Apply `changes` (attribute values, child rows included) if `if_match` still holds.
+
+    A change that alters nothing writes nothing, so the version and ETag stay as they were.
+    """
+    check_if_match(row, if_match)
+    before = kind.snapshot(row)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    changed = sorted(
+        name
+        for name, value in kind.snapshot(row).items()
+        if value != before.get(name) and name not in BOOKKEEPING_FIELDS
+    )
+    if not changed:
+        session.rollback()  # forgets the unchanged values set above
+        return row
+    _stamp(row, actor)
+    _flush(session, kind, if_match=if_match)
+    _commit_write(session, kind, row, RecordAction.updated, changed, kind.snapshot(row), actor)
+    return row
+
+
+def delete(
+    session: Session, kind: RecordKind[R], row: R, *, actor: Actor, if_match: str | None
+) -> None:
+    """Soft-delete: the record is hidden from everyone but kept, and can be restored."""
+    check_if_match(row, if_match)
+    row.deleted_at = utcnow()
+    _stamp(row, actor)
+    _flush(session, kind, if_match=if_match)
+    _commit_write(session, kind, row, RecordAction.deleted, [], kind.snapshot(row), actor)
+
+
+def restore(
+    session: Session, kind: RecordKind[R], row: R, *, actor: Actor, if_match: str | None
+) -> R:
+    check_if_match(row, if_match)
+    row.deleted_at = None
+    _stamp(row, actor)
+    _flush(session, kind, if_match=if_match)
+    _commit_write(session, kind, row, RecordAction.restored, [], kind.snapshot(row), actor)
+    return row
+
+
+def _stamp(row: Record, actor: Actor) -> None:
+    row.updated_at = utcnow()
+    row.updated_by = actor.key
+
+
+def _flush(session: Session, kind: RecordKind[Any], *, if_match: str | None) -> None:
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        session.rollback()
+        if if_match is not None:
+            raise PreconditionFailedError(
+                "The record was changed by someone else meanwhile; read it again and retry."
+            ) from exc
+        raise ConflictError(
+            "The record was changed by someone else meanwhile; read it again and retry."
+        ) from exc
+    except IntegrityError as exc:
+        session.rollback()
+        raise ConflictError(
+            f"This {kind.name.replace('_', ' ')} conflicts with one recorded meanwhile."
+        ) from exc
+
+
+def _commit_write(
+    session: Session,
+    kind: RecordKind[Any],
+    row: Record,
+    action: RecordAction,
+    changed: list[str],
+    snapshot: dict[str, Any],
+    actor: Actor,
+) -> None:
+    session.add(
+        Revision(
+            record_id=row.id,
+            version=row.version,
+            record_type=kind.name,
+            action=action,
+            changed_fields=changed,
+            snapshot=snapshot,
+            actor=actor.key,
+            actor_organisation_id=actor.organisation_id,
+            occurred_at=row.updated_at,
+        )
+    )
+    audit.record(
+        session,
+        action=f"{kind.name}.{action.value}",
+        actor=actor,
+        subject_type=kind.name,
+        subject_id=row.id,
+        details={"version": row.version, "fields": changed},
+    )
+    session.flush()
+    _hold_change_feed_order(session)
+    session.add(
+        ChangeEvent(
+            record_type=kind.name,
+            record_id=row.id,
+            action=action,
+            occurred_at=row.updated_at,
+            actor_organisation_id=actor.organisation_id,
+            organisation_id=row.organisation_id,
+            visibility=row.visibility,
+        )
+    )
+    session.commit()
+
+
+def _hold_change_feed_order(session: Session) -> None:
+    """Make change events commit in the order of their numbers, until this transaction ends.
+
+    PostgreSQL hands out sequence numbers when rows are inserted, not when they commit: without
+    this, a feed reader could see event 11 before event 10 commits and then skip it forever.
+    SQLite writers already commit one at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHANGE_FEED_LOCK)))
+
+
+def record_id_is(kind: RecordKind[Any], record_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    return col(kind.model.id) == record_id

@@ -4,8 +4,9 @@ from app.agreements.models import Agreement, AgreementParty
 from app.audit.models import AuditEntry
 from app.countries.models import Country
 from app.identity.models import ApiToken, Organisation, User
+from app.laws.models import Law, LawAgreement, LawInstrument
 from app.records.models import ChangeEvent, IdempotencyKey, Revision
-from app.treaties.models import Instrument
+from app.treaties.models import Instrument, Ratification
 
 __all__ = [
     "Agreement",
@@ -16,7 +17,11 @@ __all__ = [
     "Country",
     "IdempotencyKey",
     "Instrument",
+    "Law",
+    "LawAgreement",
+    "LawInstrument",
     "Organisation",
+    "Ratification",
     "Revision",
     "User",
 ]

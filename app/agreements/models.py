@@ -5,13 +5,21 @@ from enum import StrEnum
 from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import GetJsonSchemaHandler, StringConstraints
+from pydantic import GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.core.db import enum_column_type
-from app.core.schemas import HttpUrlStr, IsoDate, NotNull, SearchText, WriteModel
+from app.core.schemas import (
+    HttpUrlStr,
+    IsoDate,
+    LanguageTag,
+    NotNull,
+    SearchText,
+    Source,
+    WriteModel,
+)
 from app.countries.codes import CountryCode
 from app.records.models import Record, RecordFilters, RecordPublic, Shared, Visibility
 
@@ -51,14 +59,6 @@ class PartyRole(StrEnum):
     destination = "destination"
     party = "party"
 
-
-# BCP 47, e.g. en, fil, th, zh-Hant.
-LanguageTag = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35),
-    Field(description="BCP 47 language tag of the text, e.g. `en`, `th`, `zh-Hant`."),
-]
-Source = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 TWO_PARTIES_AT_LEAST = frozenset({AgreementKind.mou, AgreementKind.bilateral_agreement})
 

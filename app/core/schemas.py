@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    StringConstraints,
     TypeAdapter,
     field_validator,
 )
@@ -53,6 +54,15 @@ def _offer_no_null(schema: dict[str, Any]) -> None:
 # `title: Annotated[str | None, NotNull] = None`. The schema offers no null, and
 # `refuse_nulls` refuses one sent anyway.
 NotNull = Field(json_schema_extra=_offer_no_null)
+
+# BCP 47, e.g. en, fil, th, zh-Hant.
+LanguageTag = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35),
+    Field(description="BCP 47 language tag of the text, e.g. `en`, `th`, `zh-Hant`."),
+]
+# A citation or a link a record rests on.
+Source = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 # Free text in a query parameter, e.g. `q`.
 SearchText = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]

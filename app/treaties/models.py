@@ -2,11 +2,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
+import sqlalchemy as sa
 from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, enum_column_type, utcnow
-from app.core.schemas import IsoDate, NotNull, WriteModel
+from app.core.schemas import IsoDate, NotNull, Source, WriteModel
+from app.records.models import Record
 
 
 class InstrumentBody(StrEnum):
@@ -83,3 +85,68 @@ class InstrumentPublic(InstrumentFields):
     )
     created_at: datetime
     updated_at: datetime
+
+
+# ---- ratifications -------------------------------------------------------------------------
+
+
+class RatificationAction(StrEnum):
+    signature = "signature"
+    ratification = "ratification"
+    accession = "accession"
+    succession = "succession"
+
+
+class RatificationStatus(StrEnum):
+    not_ratified = "not_ratified"
+    signed = "signed"
+    ratified_not_in_force = "ratified_not_in_force"
+    in_force = "in_force"
+    denounced = "denounced"
+
+
+class RatificationFields(SQLModel):
+    action: RatificationAction | None = Field(
+        default=None,
+        sa_type=enum_column_type(RatificationAction),
+        description="How the country became (or is becoming) bound.",
+    )
+    signed_on: IsoDate | None = None
+    ratified_on: IsoDate | None = Field(
+        default=None,
+        description="The national act of ratification, accession or succession; "
+        "not before signed_on.",
+    )
+    registered_on: IsoDate | None = Field(
+        default=None,
+        description="Registered with the ILO or deposited with the UN; not before ratified_on.",
+    )
+    in_force_on: IsoDate | None = Field(
+        default=None, description="In force for the country; not before ratified_on."
+    )
+    status: RatificationStatus = Field(sa_type=enum_column_type(RatificationStatus))
+    declarations: str | None = Field(
+        default=None, max_length=5000, description="Declarations and reservations made."
+    )
+    sources: list[Source] = Field(
+        default_factory=list,
+        sa_type=sa.JSON,
+        max_length=50,
+        schema_extra={"examples": [["UN Treaty Collection, Chapter IV.13 (treaties.un.org)"]]},
+    )
+    as_of: IsoDate | None = Field(default=None, description="When the facts were last checked.")
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class Ratification(RatificationFields, Record, table=True):
+    """Where one country stands on one instrument."""
+
+    __tablename__ = "ratifications"
+    __table_args__ = (
+        sa.UniqueConstraint("country", "instrument"),
+        sa.Index("ix_ratifications_instrument_status", "instrument", "status"),
+        sa.Index("ix_ratifications_updated_at", "updated_at"),
+    )
+
+    country: str = Field(sa_type=sa.String(2), foreign_key="countries.code")
+    instrument: str = Field(max_length=16, foreign_key="instruments.code")

@@ -12,7 +12,8 @@ from app.identity.router import (
     organisations_router,
     users_router,
 )
-from app.treaties.router import instruments_router
+from app.laws.router import router as laws_router
+from app.treaties.router import instruments_router, ratifications_router
 
 API_PREFIX = "/api/v1"
 
@@ -28,6 +29,8 @@ for router in (
     audit_router,
     countries_router,
     instruments_router,
+    ratifications_router,
     agreements_router,
+    laws_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

@@ -7,6 +7,7 @@ from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParamsDep, page_response
 from app.core.schemas import SearchText
 from app.identity.dependencies import AdminPrincipal, AuthenticatedRoute, ReadPrincipal
+from app.records.http import RecordRoute
 from app.treaties import service
 from app.treaties.models import (
     Instrument,
@@ -19,6 +20,9 @@ from app.treaties.models import (
 
 instruments_router = APIRouter(
     prefix="/instruments", tags=["instruments"], route_class=AuthenticatedRoute
+)
+ratifications_router = APIRouter(
+    prefix="/ratifications", tags=["ratifications"], route_class=RecordRoute
 )
 
 

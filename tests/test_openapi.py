@@ -143,3 +143,44 @@ def test_swagger_ui_oauth2_redirect_page_is_served(client: TestClient) -> None:
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
+
+
+def _shows_an_example(
+    openapi: dict[str, Any], schema: Any, seen: frozenset[str] = frozenset()
+) -> bool:
+    """Whether a schema, or any schema it is made of, carries an example."""
+    if isinstance(schema, list):
+        return any(_shows_an_example(openapi, item, seen) for item in schema)
+    if not isinstance(schema, dict):
+        return False
+    if "example" in schema or "examples" in schema:
+        return True
+    reference = schema.get("$ref")
+    if isinstance(reference, str):
+        if reference in seen:
+            return False
+        name = reference.rsplit("/", 1)[-1]
+        return _shows_an_example(
+            openapi, openapi["components"]["schemas"][name], seen | {reference}
+        )
+    return any(_shows_an_example(openapi, value, seen) for value in schema.values())
+
+
+def test_every_operation_shows_examples_of_its_parameters_body_and_answer(
+    openapi: dict[str, Any],
+) -> None:
+    missing = []
+    for name, operation in operations(openapi):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and not _shows_an_example(openapi, parameter):
+                missing.append(f"{name}: path parameter {parameter['name']}")
+        body = operation.get("requestBody", {}).get("content", {})
+        for media_type, content in body.items():
+            if not _shows_an_example(openapi, content):
+                missing.append(f"{name}: {media_type} body")
+        for status, response in operation["responses"].items():
+            content = response.get("content", {}).get("application/json")
+            if status.startswith("2") and content and not _shows_an_example(openapi, content):
+                missing.append(f"{name}: {status} answer")
+
+    assert missing == []

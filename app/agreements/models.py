@@ -184,7 +184,9 @@ class AgreementCreate(AgreementFields, Shared, WriteModel):
 class AgreementUpdate(WriteModel):
     title: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=500)
     kind: Annotated[AgreementKind | None, NotNull] = None
-    status: Annotated[AgreementStatus | None, NotNull] = None
+    status: Annotated[AgreementStatus | None, NotNull] = Field(
+        default=None, schema_extra={"examples": ["in_force"]}
+    )
     signed_on: IsoDate | None = None
     effective_on: IsoDate | None = None
     expires_on: IsoDate | None = None

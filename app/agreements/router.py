@@ -30,7 +30,10 @@ from app.records.http import (
 
 router = APIRouter(prefix="/agreements", tags=["agreements"], route_class=RecordRoute)
 
-RecordId = Annotated[uuid.UUID, Path(description="The agreement's id.")]
+RecordId = Annotated[
+    uuid.UUID,
+    Path(description="The agreement's id.", examples=["5d70e6d8-033e-452a-a1bf-f36a6c165897"]),
+]
 
 
 def agreement_named(record_id: RecordId) -> sa.ColumnElement[bool]:

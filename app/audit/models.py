@@ -10,7 +10,11 @@ from app.core.db import UTCDateTime, new_id, utcnow
 
 class AuditEntryBase(SQLModel):
     occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    action: str = Field(max_length=64, description="What happened, e.g. `auth.login_failed`.")
+    action: str = Field(
+        max_length=64,
+        description="What happened, e.g. `auth.login_failed`.",
+        schema_extra={"examples": ["agreement.updated"]},
+    )
     actor_user_id: uuid.UUID | None = Field(default=None, description="The user who acted.")
     actor_token_id: uuid.UUID | None = Field(default=None, description="The API token used.")
     actor_organisation_id: uuid.UUID | None = None

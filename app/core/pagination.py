@@ -8,7 +8,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -115,6 +115,24 @@ def keyset_page(
         last = items[-1]
         next_cursor = encode_cursor([getattr(last, column.key) for column in key])
     return Page(items=items, next_cursor=next_cursor)
+
+
+def every_row(
+    engine: sa.Engine,
+    statement: SelectOfScalar[T],
+    *,
+    key: Sequence[InstrumentedAttribute[Any]],
+) -> Iterator[T]:
+    """Every row of `statement` in `key` order, read a page at a time, each page in a short
+    session of its own, so an export of any size holds neither memory nor a transaction."""
+    params = PageParams(limit=MAX_LIMIT)
+    while True:
+        with Session(engine) as session:
+            page = keyset_page(session, statement, key=key, params=params)
+            yield from page.items
+        if page.next_cursor is None:
+            return
+        params = PageParams(limit=MAX_LIMIT, cursor=page.next_cursor)
 
 
 def page_response(

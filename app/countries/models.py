@@ -56,5 +56,6 @@ class CountryPublic(CountryBase):
 
 class CountryUpdate(WriteModel):
     migration_profile: MigrationProfile | None = Field(
-        description="origin, destination, both, or null to clear it."
+        description="origin, destination, both, or null to clear it.",
+        schema_extra={"examples": ["origin"]},
     )

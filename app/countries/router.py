@@ -4,11 +4,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParamsDep, page_response
+from app.core.pagination import Page, PageParamsDep
 from app.core.schemas import SearchText
 from app.countries import service
 from app.countries.models import Country, CountryPublic, CountryUpdate, MigrationProfile, Region
 from app.identity.dependencies import AdminPrincipal, AuthenticatedRoute, ReadPrincipal
+from app.records.export import CSV_RESPONSE
+from app.records.http import UpdatedSince, listing
 
 router = APIRouter(prefix="/countries", tags=["countries"], route_class=AuthenticatedRoute)
 
@@ -25,7 +27,11 @@ def country_by_code(
 CountryDep = Annotated[Country, Depends(country_by_code)]
 
 
-@router.get("", summary="List countries", responses=problem_responses(401, 403, 422, 429))
+@router.get(
+    "",
+    summary="List countries",
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 422, 429)},
+)
 def list_countries(
     _: ReadPrincipal,
     session: SessionDep,
@@ -35,12 +41,22 @@ def list_countries(
     region: Region | None = None,
     migration_profile: MigrationProfile | None = None,
     q: Annotated[SearchText | None, Query(description="Part of the name, or the code.")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[CountryPublic]:
     """Every ISO 3166-1 country, by code; Asian ones carry their UN M49 sub-region."""
-    result = service.list_countries(
-        session, params=page, region=region, migration_profile=migration_profile, q=q
+    statement = service.select_countries(
+        region=region, migration_profile=migration_profile, q=q, updated_since=updated_since
     )
-    return page_response(request, response, result, CountryPublic)
+    return listing(  # type: ignore[no-any-return]
+        request,
+        response,
+        session,
+        statement,
+        page,
+        key=service.ORDER_KEY,
+        public_model=CountryPublic,
+        name="countries",
+    )
 
 
 @router.get(

@@ -1,18 +1,23 @@
 """Countries: ISO 3166-1 from pycountry, tagged with UN M49 Asian sub-regions."""
 
 import csv
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pycountry
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, func, or_, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.audit import service as audit
 from app.audit.service import Actor
 from app.core.db import utcnow
 from app.core.errors import NotFoundError
-from app.core.pagination import Page, PageParams, keyset_page
 from app.countries.models import Country, MigrationProfile, Region
 
+# Countries are listed and exported by code.
+ORDER_KEY: tuple[InstrumentedAttribute[Any], ...] = (Country.code,)  # type: ignore[assignment]
 REGIONS_FILE = Path(__file__).resolve().parents[1] / "reference" / "country-regions.csv"
 
 
@@ -48,14 +53,13 @@ def get_country(session: Session, *, code: str) -> Country:
     return country
 
 
-def list_countries(
-    session: Session,
+def select_countries(
     *,
-    params: PageParams,
     region: Region | None = None,
     migration_profile: MigrationProfile | None = None,
     q: str | None = None,
-) -> Page[Country]:
+    updated_since: datetime | None = None,
+) -> SelectOfScalar[Country]:
     statement = select(Country)
     if region is not None:
         statement = statement.where(Country.region == region)
@@ -68,7 +72,9 @@ def list_countries(
                 col(Country.code) == q.upper(),
             )
         )
-    return keyset_page(session, statement, key=(Country.code,), params=params)  # type: ignore[arg-type]
+    if updated_since is not None:
+        statement = statement.where(col(Country.updated_at) >= updated_since)
+    return statement
 
 
 def set_migration_profile(

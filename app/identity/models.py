@@ -86,7 +86,12 @@ class OrganisationCreate(OrganisationBase, WriteModel):
 
 
 class OrganisationUpdate(WriteModel):
-    name: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=200)
+    name: Annotated[str | None, NotNull] = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        schema_extra={"examples": ["Migrant Workers Union of Malaysia"]},
+    )
     kind: Annotated[OrganisationKind | None, NotNull] = None
     country: CountryCode | None = None
     website: HttpUrlStr | None = Field(default=None, max_length=2048)
@@ -108,8 +113,14 @@ EMAIL_DESCRIPTION = "Addresses at reserved domains (.local, .test, .invalid, ...
 
 
 class UserBase(SQLModel):
-    email: EmailStr = Field(max_length=254, description=EMAIL_DESCRIPTION)
-    full_name: str = Field(min_length=1, max_length=200)
+    email: EmailStr = Field(
+        max_length=254,
+        description=EMAIL_DESCRIPTION,
+        schema_extra={"examples": ["advocate@example.org"]},
+    )
+    full_name: str = Field(
+        min_length=1, max_length=200, schema_extra={"examples": ["Maria Santos"]}
+    )
     role: Role = Field(default=Role.reader, sa_type=enum_column_type(Role))
     organisation_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
     is_active: bool = True
@@ -135,7 +146,9 @@ class UserUpdate(WriteModel):
     email: Annotated[EmailStr | None, NotNull] = Field(
         default=None, max_length=254, description=EMAIL_DESCRIPTION
     )
-    full_name: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=200)
+    full_name: Annotated[str | None, NotNull] = Field(
+        default=None, min_length=1, max_length=200, schema_extra={"examples": ["Maria Santos"]}
+    )
     role: Annotated[Role | None, NotNull] = None
     organisation_id: Annotated[uuid.UUID | None, NotNull] = None
     is_active: Annotated[bool | None, NotNull] = None
@@ -151,12 +164,16 @@ class UserPublic(UserBase):
 class ProfileUpdate(WriteModel):
     """What a user may change about themselves; role and organisation are the secretariat's."""
 
-    full_name: str = Field(min_length=1, max_length=200)
+    full_name: str = Field(
+        min_length=1, max_length=200, schema_extra={"examples": ["Maria Santos"]}
+    )
 
 
 class PasswordChange(WriteModel):
-    current_password: str = Field(max_length=128)
-    new_password: Password
+    current_password: str = Field(max_length=128, schema_extra={"examples": ["the old one"]})
+    new_password: Password = Field(
+        schema_extra={"examples": ["a long passphrase of several words"]}
+    )
 
 
 # ---- API tokens ----------------------------------------------------------------------------
@@ -211,9 +228,13 @@ class ApiTokenIssued(ApiTokenPublic):
 class AccessToken(SQLModel):
     """The OAuth2 token response."""
 
-    access_token: str
+    access_token: str = Field(
+        schema_extra={"examples": ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."]}
+    )
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
-    expires_in: int = Field(description="Seconds until the token expires.")
+    expires_in: int = Field(
+        description="Seconds until the token expires.", schema_extra={"examples": [1800]}
+    )
 
 
 class Me(SQLModel):

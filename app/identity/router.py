@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.core.config import SettingsDep
@@ -47,7 +47,42 @@ AUTH_PROBLEMS = problem_responses(401, 403, 422, 429)
 
 auth_router = APIRouter(prefix="/auth", tags=["auth"], route_class=AuthenticatedRoute)
 
-LoginForm = Annotated[OAuth2PasswordRequestForm, Depends()]
+EXAMPLE_ID = "0b9a6c1e-6f3d-4c2a-9a51-3f4e8d2b7c10"
+
+
+class LoginFormData(OAuth2PasswordRequestForm):
+    """The OAuth2 password form, with examples for the docs."""
+
+    def __init__(
+        self,
+        *,
+        username: Annotated[
+            str, Form(description="Your e-mail address.", examples=["admin@example.org"])
+        ],
+        password: Annotated[
+            str, Form(json_schema_extra={"format": "password"}, examples=["your password"])
+        ],
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        scope: Annotated[
+            str,
+            Form(
+                description="Space-separated scopes to narrow the token.", examples=["records:read"]
+            ),
+        ] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
+
+
+LoginForm = Annotated[LoginFormData, Depends()]
 
 
 def limit_login_attempts(
@@ -126,7 +161,7 @@ organisations_router = APIRouter(
 
 
 def organisation_by_id(
-    session: SessionDep, organisation_id: Annotated[uuid.UUID, Path()]
+    session: SessionDep, organisation_id: Annotated[uuid.UUID, Path(examples=[EXAMPLE_ID])]
 ) -> Organisation:
     return service.get_organisation(session, organisation_id=organisation_id)
 
@@ -200,7 +235,9 @@ def update_organisation(
 users_router = APIRouter(prefix="/users", tags=["users"], route_class=AuthenticatedRoute)
 
 
-def user_by_id(session: SessionDep, user_id: Annotated[uuid.UUID, Path()]) -> User:
+def user_by_id(
+    session: SessionDep, user_id: Annotated[uuid.UUID, Path(examples=[EXAMPLE_ID])]
+) -> User:
     return service.get_user(session, user_id=user_id)
 
 
@@ -265,7 +302,9 @@ api_tokens_router = APIRouter(
 )
 
 
-def api_token_by_id(session: SessionDep, token_id: Annotated[uuid.UUID, Path()]) -> ApiToken:
+def api_token_by_id(
+    session: SessionDep, token_id: Annotated[uuid.UUID, Path(examples=[EXAMPLE_ID])]
+) -> ApiToken:
     return service.get_api_token(session, token_id=token_id)
 
 

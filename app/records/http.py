@@ -1,7 +1,7 @@
 """The record lifecycle over HTTP: ETags, If-Match, Idempotency-Key, CSV, and the routes every
 record type has (read, delete, restore, revisions), declared once for all of them."""
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
@@ -9,10 +9,19 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, Securi
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from pydantic import BaseModel
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session
 
 from app.core.db import SessionDep
 from app.core.errors import ConflictError, InvalidInputError, problem_responses
-from app.core.pagination import Page, PageParams, PageParamsDep, page_response
+from app.core.pagination import (
+    Page,
+    PageParams,
+    PageParamsDep,
+    every_row,
+    keyset_page,
+    page_response,
+)
 from app.core.schemas import Timestamp
 from app.identity.dependencies import (
     AuthenticatedRoute,
@@ -157,24 +166,48 @@ def created(
     return with_etag(response, row, kind.public_model)
 
 
+def listing(
+    request: Request,
+    response: Response,
+    session: Session,
+    statement: Any,
+    params: PageParams,
+    *,
+    key: Sequence[InstrumentedAttribute[Any]],
+    public_model: type[BaseModel],
+    name: str,
+) -> Any:
+    """A page of `statement` as JSON, or every row as `<name>.csv` if the caller asked for it."""
+    if export.wants_csv(request):
+        columns = list(public_model.model_fields)
+        rows = (
+            public_model.model_validate(row).model_dump(mode="json")
+            for row in every_row(request.app.state.engine, statement, key=key)
+        )
+        return export.csv_response(columns, rows, filename=name)
+    page = keyset_page(session, statement, key=key, params=params)
+    return page_response(request, response, page, public_model)
+
+
 def collection(
     request: Request,
     response: Response,
-    session: SessionDep,
+    session: Session,
     kind: RecordKind[Any],
     statement: Any,
     params: PageParams,
 ) -> Any:
-    """A page of `statement` as JSON, or every row as CSV if the caller asked for it."""
-    if export.wants_csv(request):
-        columns = list(kind.public_model.model_fields)
-        rows = (
-            kind.snapshot(row)
-            for row in service.every_row(request.app.state.engine, kind, statement)
-        )
-        return export.csv_response(columns, rows, filename=kind.name + "s")
-    result = service.page(session, kind, statement, params)
-    return page_response(request, response, result, kind.public_model)
+    """A page of records as JSON, or every one of them as CSV if the caller asked for it."""
+    return listing(
+        request,
+        response,
+        session,
+        statement,
+        params,
+        key=kind.key(),
+        public_model=kind.public_model,
+        name=kind.name + "s",
+    )
 
 
 LIFECYCLE_PROBLEMS = (401, 403, 404, 422, 429)

@@ -106,7 +106,8 @@ class RevisionPublic(SQLModel):
     version: int
     action: RecordAction
     changed_fields: list[str] = Field(
-        description="Fields whose value differs from the previous revision."
+        description="Fields whose value differs from the previous revision.",
+        schema_extra={"examples": [["status", "expires_on"]]},
     )
     snapshot: dict[str, Any] = Field(description="The record as this write left it.")
     actor: str = Field(description="`user:<id>`, `token:<id>` or `system`.")

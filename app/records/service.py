@@ -7,7 +7,7 @@ two concurrent writers one wins and the other is refused.
 """
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -27,7 +27,7 @@ from app.core.errors import (
     PermissionDeniedError,
     PreconditionFailedError,
 )
-from app.core.pagination import MAX_LIMIT, Page, PageParams, keyset_page
+from app.core.pagination import Page, PageParams, keyset_page
 from app.identity.models import Scope
 from app.identity.service import Principal
 from app.records.models import (
@@ -126,18 +126,6 @@ def page(
     session: Session, kind: RecordKind[R], statement: SelectOfScalar[R], params: PageParams
 ) -> Page[R]:
     return keyset_page(session, statement, key=kind.key(), params=params)
-
-
-def every_row(engine: sa.Engine, kind: RecordKind[R], statement: SelectOfScalar[R]) -> Iterator[R]:
-    """Every row of `statement`, read page by page, each page in a short session of its own."""
-    params = PageParams(limit=MAX_LIMIT)
-    while True:
-        with Session(engine) as session:
-            batch = page(session, kind, statement, params)
-            yield from batch.items
-        if batch.next_cursor is None:
-            return
-        params = PageParams(limit=MAX_LIMIT, cursor=batch.next_cursor)
 
 
 def revisions(session: Session, kind: RecordKind[R], row: R, params: PageParams) -> Page[Revision]:

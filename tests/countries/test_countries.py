@@ -1,6 +1,8 @@
 """Countries: every ISO 3166-1 country, Asian ones by UN M49 sub-region, and a migration profile
 that only the secretariat curates (audited, and kept when the reference data is loaded again)."""
 
+import csv
+import io
 import re
 from datetime import datetime
 from typing import Any
@@ -337,3 +339,36 @@ def test_loading_again_keeps_curated_profiles_and_restores_reference_names_and_r
     assert restored["migration_profile"] == "origin"
     assert ok(client.get(f"{COUNTRIES}/PH", headers=admin_headers)) == curated
     assert session.exec(select(func.count()).select_from(Country)).one() == len(ISO_CODES)
+
+
+def test_the_csv_export_has_every_matching_country_in_one_file_with_its_curated_profile(
+    client: TestClient, admin_headers: dict[str, str], reference: dict[str, int]
+) -> None:
+    client.patch(f"{COUNTRIES}/PH", json={"migration_profile": "origin"}, headers=admin_headers)
+    everyone = client.get(COUNTRIES, headers={**admin_headers, "Accept": "text/csv"})
+    assert everyone.status_code == 200
+    assert everyone.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(everyone.text)))
+    assert len(rows) == len(ISO_CODES) > 200  # more than one page: the export is not paged
+    assert {row["code"] for row in rows} == ISO_CODES
+    assert next(row for row in rows if row["code"] == "PH")["migration_profile"] == "origin"
+
+    south_asia = client.get(
+        COUNTRIES, params={"region": "south_asia"}, headers={**admin_headers, "Accept": "text/csv"}
+    )
+    assert {row["code"] for row in csv.DictReader(io.StringIO(south_asia.text))} == M49_ASIA[
+        "south_asia"
+    ]
+
+
+def test_updated_since_lists_only_the_countries_changed_from_then_on(
+    client: TestClient, admin_headers: dict[str, str], reference: dict[str, int]
+) -> None:
+    client.patch(f"{COUNTRIES}/NP", json={"migration_profile": "origin"}, headers=admin_headers)
+    since = ok(client.get(f"{COUNTRIES}/NP", headers=admin_headers))["updated_at"]
+    client.patch(
+        f"{COUNTRIES}/QA", json={"migration_profile": "destination"}, headers=admin_headers
+    )
+
+    changed = ok(client.get(COUNTRIES, params={"updated_since": since}, headers=admin_headers))
+    assert codes(changed["items"]) == ["NP", "QA"]

@@ -10,8 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
 from pydantic import EmailStr, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, or_, select
 
 from app.audit import service as audit
@@ -221,9 +223,14 @@ def resolve_principal(session: Session, *, settings: Settings, token: str) -> Pr
         api_token, organisation = token_row
         role = api_token_role(organisation)
         if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_RESOLUTION:
-            api_token.last_used_at = now
-            session.add(api_token)
+            # The read transaction ends first: on SQLite, a write that follows a read in one
+            # transaction fails at once if another writer committed in between.
             session.commit()
+            session.execute(
+                sa.update(ApiToken).where(col(ApiToken.id) == api_token.id).values(last_used_at=now)
+            )
+            session.commit()
+            set_committed_value(api_token, "last_used_at", now)
         return Principal(
             organisation=organisation,
             role=role,

@@ -1,7 +1,6 @@
 """Agreements: the rules an agreement keeps, its filters, and its writes through the lifecycle."""
 
 from collections import Counter
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,23 +23,13 @@ from app.audit.service import Actor
 from app.core.errors import InvalidInputError
 from app.identity.service import Principal
 from app.records import service as records
-from app.records.changes import refuse_nulls
+from app.records.changes import dates_in_order, refuse_nulls
 from app.records.service import RecordKind
 
 KIND = RecordKind(name="agreement", model=Agreement, public_model=AgreementPublic)
 
 
-def dates_in_order(
-    signed_on: date | None, effective_on: date | None, expires_on: date | None
-) -> None:
-    """signed_on <= effective_on <= expires_on, for whichever of them are known."""
-    if signed_on and effective_on and effective_on < signed_on:
-        raise InvalidInputError("effective_on cannot be before signed_on.", field="effective_on")
-    starts = effective_on or signed_on
-    if starts and expires_on and expires_on < starts:
-        raise InvalidInputError(
-            "expires_on cannot be before signed_on or effective_on.", field="expires_on"
-        )
+DATE_ORDER = ("signed_on", "effective_on", "expires_on")
 
 
 def _check_parties(kind: AgreementKind, countries: list[str]) -> None:
@@ -107,7 +96,7 @@ def select_agreements(principal: Principal, filters: AgreementFilters) -> Select
 
 
 def create_agreement(session: Session, *, actor: Actor, data: AgreementCreate) -> Agreement:
-    dates_in_order(data.signed_on, data.effective_on, data.expires_on)
+    dates_in_order(data.model_dump(include=set(DATE_ORDER)), DATE_ORDER, sent=DATE_ORDER)
     agreement = Agreement(
         **data.model_dump(exclude={"parties", "sectors", "sources"}),
         sectors=_unique(data.sectors),
@@ -128,9 +117,9 @@ def update_agreement(
     changes = data.model_dump(exclude_unset=True)
     refuse_nulls(changes, "title", "kind", "status", "sectors", "sources", "parties", "visibility")
     dates_in_order(
-        changes.get("signed_on", agreement.signed_on),
-        changes.get("effective_on", agreement.effective_on),
-        changes.get("expires_on", agreement.expires_on),
+        {name: changes.get(name, getattr(agreement, name)) for name in DATE_ORDER},
+        DATE_ORDER,
+        sent=changes,
     )
     kind = changes.get("kind", agreement.kind)
     if data.parties is not None:

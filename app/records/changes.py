@@ -1,5 +1,7 @@
-"""Applying a PATCH: the part of the shared record lifecycle that exists so far."""
+"""Checks and bookkeeping for changes made through a body: nulls, date order, audited saves."""
 
+from collections.abc import Collection, Sequence
+from datetime import date
 from typing import Any, Protocol
 
 from sqlmodel import Session
@@ -45,3 +47,19 @@ def save_changes(
         details={"fields": sorted(changes)},
     )
     session.commit()
+
+
+def dates_in_order(
+    dates: dict[str, date | None], order: Sequence[str], *, sent: Collection[str]
+) -> None:
+    """Refuse dates out of `order` (each no earlier than those before it, where both are known).
+
+    The error names the field the caller sent, so a PATCH of one date that clashes with a stored
+    one points at what was written, not at what was already there.
+    """
+    for index, earlier in enumerate(order):
+        for later in order[index + 1 :]:
+            first, second = dates.get(earlier), dates.get(later)
+            if first is not None and second is not None and second < first:
+                field = later if later in sent or earlier not in sent else earlier
+                raise InvalidInputError(f"{later} cannot be before {earlier}.", field=field)

@@ -143,7 +143,13 @@ def get_session(request: Request) -> Iterator[Session]:
     if request.method not in _READ_ONLY_METHODS:
         engine = request.app.state.writing_engine
     with Session(engine, expire_on_commit=False) as session:
-        yield session
+        try:
+            yield session
+        except BaseException:
+            # A transaction whose COMMIT failed is not rolled back by close(): its connection
+            # would go back to the pool mid-transaction (on SQLite, holding the write lock).
+            session.rollback()
+            raise
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

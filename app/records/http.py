@@ -179,6 +179,9 @@ def listing(
 ) -> Any:
     """A page of `statement` as JSON, or every row as `<name>.csv` if the caller asked for it."""
     if export.wants_csv(request):
+        # The export reads in sessions of its own while the response streams; the request's
+        # session lets its connection go now, so one export never holds two of the pool's.
+        session.close()
         columns = list(public_model.model_fields)
         rows = (
             public_model.model_validate(row).model_dump(mode="json")

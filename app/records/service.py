@@ -300,7 +300,11 @@ def _commit_write(
             visibility=row.visibility,
         )
     )
-    session.commit()
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def _hold_change_feed_order(session: Session) -> None:

@@ -1,0 +1,195 @@
+"""Idempotency-Key on POST: a replay gets the first response and creates nothing; keys belong to
+their caller, are released by a failed request, forgotten after a day, and a duplicate sent
+while the first is still being handled is refused with 409."""
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx2
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.core.db import utcnow
+from app.identity.models import User
+from app.records import idempotency
+from app.records.models import IdempotencyKey
+from tests.records.helpers import (
+    AGREEMENTS,
+    agreements_titled,
+    at_once,
+    body,
+    live_server,
+    ok,
+    problem,
+    table_of,
+)
+
+RACE_ROUNDS = 5
+KEYS = table_of(IdempotencyKey)
+
+
+def _post(client: Any, headers: dict[str, str], key: str, payload: bytes) -> httpx2.Response:
+    response: httpx2.Response = client.post(
+        AGREEMENTS,
+        content=payload,
+        headers={**headers, "Idempotency-Key": key, "Content-Type": "application/json"},
+    )
+    return response
+
+
+def _payload(**overrides: Any) -> bytes:
+    return json.dumps(body(**overrides)).encode()
+
+
+def _stored_keys(session: Session) -> list[Any]:
+    return list(session.execute(sa.select(KEYS)))
+
+
+def test_a_replay_returns_the_first_response_and_creates_nothing(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    payload = _payload(title="Sent twice")
+    first = _post(client, admin_headers, "key-1", payload)
+    assert first.status_code == 201, first.text
+    assert "idempotent-replayed" not in first.headers
+
+    replay = _post(client, admin_headers, "key-1", payload)
+
+    assert replay.status_code == 201
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.content == first.content
+    for header in ("content-type", "location", "etag"):
+        assert replay.headers[header] == first.headers[header]
+    assert agreements_titled(session, "Sent twice") == 1
+
+
+def test_the_same_key_with_another_body_is_422_and_creates_nothing(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    ok(_post(client, admin_headers, "key-1", _payload(title="First")), 201)
+
+    response = _post(client, admin_headers, "key-1", _payload(title="Second"))
+
+    problem(response, 422)
+    assert agreements_titled(session, "Second") == 0
+    assert agreements_titled(session, "First") == 1
+    # The key still answers for its own request.
+    replay = _post(client, admin_headers, "key-1", _payload(title="First"))
+    assert replay.headers["idempotent-replayed"] == "true"
+
+
+def test_another_caller_using_the_same_key_is_independent(
+    client: TestClient,
+    session: Session,
+    admin_headers: dict[str, str],
+    editor_headers: dict[str, str],
+    admin: User,
+    editor: User,
+) -> None:
+    payload = _payload(title="Two callers")
+    by_admin = ok(_post(client, admin_headers, "shared-key", payload), 201)
+
+    response = _post(client, editor_headers, "shared-key", payload)
+
+    by_editor = ok(response, 201)
+    assert "idempotent-replayed" not in response.headers
+    assert by_editor["id"] != by_admin["id"]
+    assert by_editor["created_by"] == f"user:{editor.id}"
+    assert agreements_titled(session, "Two callers") == 2
+    # Each caller's key still replays that caller's own first response.
+    assert ok(_post(client, admin_headers, "shared-key", payload), 201) == by_admin
+    assert ok(_post(client, editor_headers, "shared-key", payload), 201) == by_editor
+    assert {row.caller for row in _stored_keys(session)} == {
+        f"user:{admin.id}",
+        f"user:{editor.id}",
+    }
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"title": ""},  # refused by the schema
+        {"signed_on": "2020-01-01", "expires_on": "2019-01-01"},  # refused by the service
+    ],
+    ids=["schema", "rule"],
+)
+def test_a_failed_request_releases_its_key(
+    client: TestClient, session: Session, admin_headers: dict[str, str], broken: dict[str, str]
+) -> None:
+    problem(_post(client, admin_headers, "key-1", _payload(**broken)), 422)
+    assert _stored_keys(session) == []
+
+    response = _post(client, admin_headers, "key-1", _payload(title="Corrected"))
+
+    assert response.status_code == 201, response.text
+    assert "idempotent-replayed" not in response.headers
+    assert agreements_titled(session, "Corrected") == 1
+
+
+def test_a_key_is_kept_for_a_day_and_forgotten_after(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    payload = _payload(title="Sent again next week")
+    first = ok(_post(client, admin_headers, "key-1", payload), 201)
+    (stored,) = _stored_keys(session)
+    assert timedelta(hours=23, minutes=59) < stored.expires_at - utcnow() <= timedelta(hours=24)
+    session.execute(sa.update(KEYS).values(expires_at=utcnow() - timedelta(seconds=1)))
+
+    response = _post(client, admin_headers, "key-1", payload)
+
+    again = ok(response, 201)
+    assert "idempotent-replayed" not in response.headers
+    assert again["id"] != first["id"]
+    assert agreements_titled(session, "Sent again next week") == 2
+
+
+def test_a_duplicate_of_a_request_still_in_progress_is_409_and_creates_nothing(
+    client: TestClient, session: Session, admin: User, admin_headers: dict[str, str]
+) -> None:
+    payload = _payload(title="Still in progress")
+    in_progress = IdempotencyKey(
+        caller=f"user:{admin.id}",
+        key="key-1",
+        fingerprint=idempotency.fingerprint("POST", AGREEMENTS, payload),
+        expires_at=utcnow() + timedelta(hours=24),
+    )
+    session.add(in_progress)
+    session.commit()
+
+    response = _post(client, admin_headers, "key-1", payload)
+
+    problem(response, 409)
+    assert agreements_titled(session, "Still in progress") == 0
+    # The first request's claim is left alone: it will store its own response.
+    (stored,) = _stored_keys(session)
+    assert (stored.caller, stored.key, stored.status_code) == (f"user:{admin.id}", "key-1", None)
+
+
+def test_of_two_identical_requests_at_once_one_creates_and_the_other_is_409_or_a_replay(
+    app: FastAPI, session: Session, admin_headers: dict[str, str]
+) -> None:
+    with live_server(app) as base_url:
+        for round_number in range(RACE_ROUNDS):
+            title = f"Posted twice at once, round {round_number}"
+            payload = _payload(title=title)
+            key = str(uuid.uuid4())
+
+            def send(http: httpx2.Client, key: str = key, payload: bytes = payload) -> Any:
+                return _post(http, admin_headers, key, payload)
+
+            responses = at_once(base_url, send, send)
+
+            fresh = [r for r in responses if "idempotent-replayed" not in r.headers]
+            replays = [r for r in responses if "idempotent-replayed" in r.headers]
+            statuses = sorted(r.status_code for r in fresh)
+            assert statuses in ([201], [201, 409]), [r.text for r in responses]
+            created = next(r for r in fresh if r.status_code == 201)
+            for replay in replays:
+                assert replay.status_code == 201
+                assert replay.content == created.content
+            assert agreements_titled(session, title) == 1

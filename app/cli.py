@@ -146,13 +146,23 @@ def create_token(
 
 
 @cli.command("load-reference")
-def load_reference_command() -> None:
+def load_reference_command(
+    sample: Annotated[
+        bool,
+        typer.Option(
+            "--sample",
+            help="Also record the sample ratifications (app/reference/ratifications-sample.csv) "
+            "as the secretariat, which is created if need be; pairs already recorded are left "
+            "as they are.",
+        ),
+    ] = False,
+) -> None:
     """Load the shipped reference data (countries, instruments, rubric); safe to run again."""
     settings = _settings()
     engine = create_db_engine(settings)
     try:
         with Session(writing_engine(engine)) as session:
-            results = load_reference(session)
+            results = load_reference(session, sample=sample)
     finally:
         engine.dispose()
     if not results:

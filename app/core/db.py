@@ -152,4 +152,7 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Closed as soon as the endpoint returns or raises, not after the response is sent: a session
+# kept open while a response streams, or while an error is handled, would hold its connection
+# (and on SQLite the write lock).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

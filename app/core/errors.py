@@ -77,14 +77,19 @@ class InvalidInputError(DomainError):
 
     status = 422
 
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
+    def __init__(self, detail: str, *, field: str | None = None, location: str = "body") -> None:
         super().__init__(detail)
         self.field = field
+        self.location = location
 
     def field_errors(self) -> list[FieldError] | None:
         if self.field is None:
             return None
-        return [FieldError(location=["body", self.field], message=self.detail, type="value_error")]
+        return [
+            FieldError(
+                location=[self.location, self.field], message=self.detail, type="value_error"
+            )
+        ]
 
 
 class AuthenticationError(DomainError):

@@ -100,11 +100,13 @@ def _document_no_nul(schema: dict[str, Any]) -> None:
     """Say in the schema what the validator below enforces, for clients and fuzzers alike."""
     for field_schema in schema.get("properties", {}).values():
         for variant in [field_schema, *field_schema.get("anyOf", [])]:
-            free_text = variant.get("type") == "string" and not (
-                {"pattern", "format", "enum", "const"} & variant.keys()
-            )
-            if free_text:
-                variant["pattern"] = NO_NUL
+            # A list of strings (e.g. sources) is free text item by item.
+            for candidate in (variant, variant.get("items", {})):
+                free_text = candidate.get("type") == "string" and not (
+                    {"pattern", "format", "enum", "const"} & candidate.keys()
+                )
+                if free_text:
+                    candidate["pattern"] = NO_NUL
 
 
 class WriteModel(SQLModel):
@@ -117,6 +119,7 @@ class WriteModel(SQLModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul_characters(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
+        strings = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in strings):
             raise ValueError("must not contain NUL characters")
         return value

@@ -485,7 +485,7 @@ def create_admin(
     if password is None:
         password = generated = secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
     if organisation_id is None:
-        organisation_id = _secretariat(session).id
+        organisation_id = secretariat(session).id
     data = UserCreate(
         email=_valid_email(email),
         full_name=full_name,
@@ -496,7 +496,8 @@ def create_admin(
     return NewAdmin(user=create_user(session, actor=None, data=data), generated_password=generated)
 
 
-def _secretariat(session: Session) -> Organisation:
+def secretariat(session: Session) -> Organisation:
+    """The secretariat's organisation, made if there is none yet (e.g. before the first admin)."""
     existing = session.exec(
         select(Organisation)
         .where(Organisation.kind == OrganisationKind.secretariat)

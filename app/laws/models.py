@@ -2,14 +2,24 @@
 
 import uuid
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import StringConstraints
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.core.db import enum_column_type
-from app.core.schemas import HttpUrlStr, IsoDate, LanguageTag, Source
+from app.core.schemas import (
+    HttpUrlStr,
+    IsoDate,
+    LanguageTag,
+    NotNull,
+    SearchText,
+    Source,
+    WriteModel,
+)
 from app.countries.codes import CountryCode
-from app.records.models import Record
+from app.records.models import Record, RecordFilters, RecordPublic, Shared, Visibility
 
 
 class LawKind(StrEnum):
@@ -130,3 +140,91 @@ class Law(LawFields, Record, table=True):
     @property
     def agreement_ids(self) -> list[uuid.UUID]:
         return [link.agreement_id for link in self.agreement_links]
+
+
+# An instrument's code as a caller may write it: any case, stored upper-case (c189 -> C189).
+InstrumentCodeIn = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=16, pattern=r"^[A-Za-z][A-Za-z0-9-]*$"),
+]
+
+MAX_INSTRUMENTS = 50
+MAX_AGREEMENTS = 100
+INSTRUMENT_CODES_DESCRIPTION = (
+    "Codes of the instruments the law relates to, e.g. `C189`, `C087`, `ICRMW`; each must be a "
+    "known instrument. Any case is accepted; kept once each, upper-case, in code order."
+)
+AGREEMENT_IDS_DESCRIPTION = (
+    "Ids of the agreements the law implements; each must be an agreement you can see. "
+    "Kept once each, in id order."
+)
+INSTRUMENT_CODES_EXAMPLE = ["C189", "C087"]
+AGREEMENT_IDS_EXAMPLE = ["5d70e6d8-033e-452a-a1bf-f36a6c165897"]
+
+
+class LawCreate(LawFields, Shared, WriteModel):
+    instrument_codes: list[InstrumentCodeIn] = Field(
+        default_factory=list,
+        max_length=MAX_INSTRUMENTS,
+        description=INSTRUMENT_CODES_DESCRIPTION,
+        schema_extra={"examples": [INSTRUMENT_CODES_EXAMPLE]},
+    )
+    agreement_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=MAX_AGREEMENTS,
+        description=AGREEMENT_IDS_DESCRIPTION,
+        schema_extra={"examples": [AGREEMENT_IDS_EXAMPLE]},
+    )
+
+
+class LawUpdate(WriteModel):
+    country: Annotated[CountryCode | None, NotNull] = None
+    title: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=500)
+    title_original: str | None = Field(default=None, max_length=1000)
+    language: LanguageTag | None = Field(default=None, max_length=35)
+    kind: Annotated[LawKind | None, NotNull] = None
+    reference: str | None = Field(default=None, max_length=200)
+    status: Annotated[LawStatus | None, NotNull] = Field(
+        default=None, schema_extra={"examples": ["amended"]}
+    )
+    enacted_on: IsoDate | None = None
+    effective_on: IsoDate | None = Field(default=None, description="Not before enacted_on.")
+    summary: str | None = Field(default=None, max_length=20_000)
+    url: HttpUrlStr | None = Field(default=None, max_length=2048)
+    sources: Annotated[list[Source] | None, NotNull] = Field(default=None, max_length=50)
+    instrument_codes: Annotated[list[InstrumentCodeIn] | None, NotNull] = Field(
+        default=None,
+        max_length=MAX_INSTRUMENTS,
+        description=INSTRUMENT_CODES_DESCRIPTION + " Replaces the list whole.",
+        schema_extra={"examples": [["C189", "C143", "ICRMW"]]},
+    )
+    agreement_ids: Annotated[list[uuid.UUID] | None, NotNull] = Field(
+        default=None,
+        max_length=MAX_AGREEMENTS,
+        description=AGREEMENT_IDS_DESCRIPTION + " Replaces the list whole.",
+    )
+    visibility: Annotated[Visibility | None, NotNull] = None
+
+
+class LawPublic(LawFields, RecordPublic):
+    instrument_codes: list[str] = Field(
+        description="Codes of the instruments the law relates to, in code order.",
+        schema_extra={"examples": [INSTRUMENT_CODES_EXAMPLE]},
+    )
+    agreement_ids: list[uuid.UUID] = Field(
+        description="Ids of the agreements the law implements, in id order.",
+        schema_extra={"examples": [AGREEMENT_IDS_EXAMPLE]},
+    )
+
+
+class LawFilters(RecordFilters):
+    country: CountryCode | None = Field(default=None, description="The law's country.")
+    kind: LawKind | None = None
+    status: LawStatus | None = None
+    instrument: InstrumentCodeIn | None = Field(
+        default=None,
+        description="Laws relating to this instrument, by code (any case), e.g. `C189`.",
+    )
+    q: SearchText | None = Field(
+        default=None, description="Words in the title, the original title or the summary."
+    )

@@ -121,28 +121,36 @@ class RecordRoute(AuthenticatedRoute):
                     status_code=stored.status_code,
                     headers={**stored.response_headers, idempotency.REPLAY_HEADER: "true"},
                 )
+            # A refused request frees its key, but only once the endpoint's session is closed:
+            # until then it may hold a transaction (on SQLite, the write lock) the release
+            # would wait on. FastAPI closes that session before this request-wide stack.
+            after_endpoint = request.scope["fastapi_inner_astack"]
             try:
                 response = await handler(request)
             except BaseException:
-                await run_in_threadpool(idempotency.release, engine, caller=principal.key, key=key)
-                raise
-            if 200 <= response.status_code < 300:
-                kept = {
-                    name: value
-                    for name, value in response.headers.items()
-                    if name in idempotency.KEPT_HEADERS
-                }
-                await run_in_threadpool(
-                    idempotency.remember,
-                    engine,
-                    caller=principal.key,
-                    key=key,
-                    status_code=response.status_code,
-                    body=bytes(response.body),
-                    headers=kept,
+                after_endpoint.push_async_callback(
+                    run_in_threadpool, idempotency.release, engine, caller=principal.key, key=key
                 )
-            else:
-                await run_in_threadpool(idempotency.release, engine, caller=principal.key, key=key)
+                raise
+            if not 200 <= response.status_code < 300:
+                after_endpoint.push_async_callback(
+                    run_in_threadpool, idempotency.release, engine, caller=principal.key, key=key
+                )
+                return response
+            kept = {
+                name: value
+                for name, value in response.headers.items()
+                if name in idempotency.KEPT_HEADERS
+            }
+            await run_in_threadpool(
+                idempotency.remember,
+                engine,
+                caller=principal.key,
+                key=key,
+                status_code=response.status_code,
+                body=bytes(response.body),
+                headers=kept,
+            )
             return response
 
         return handle_once

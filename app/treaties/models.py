@@ -8,7 +8,8 @@ from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, enum_column_type, utcnow
 from app.core.schemas import IsoDate, NotNull, Source, WriteModel
-from app.records.models import Record
+from app.countries.models import Region
+from app.records.models import Record, RecordFilters, RecordPublic, Shared
 
 
 class InstrumentBody(StrEnum):
@@ -71,7 +72,12 @@ class InstrumentCreate(InstrumentFields, WriteModel):
 
 class InstrumentUpdate(WriteModel):
     body: Annotated[InstrumentBody | None, NotNull] = None
-    title: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=300)
+    title: Annotated[str | None, NotNull] = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        schema_extra={"examples": ["Violence and Harassment Convention, 2019"]},
+    )
     short_title: str | None = Field(default=None, max_length=120)
     adopted_on: IsoDate | None = None
     entered_into_force_on: IsoDate | None = None
@@ -150,3 +156,103 @@ class Ratification(RatificationFields, Record, table=True):
 
     country: str = Field(sa_type=sa.String(2), foreign_key="countries.code")
     instrument: str = Field(max_length=16, foreign_key="instruments.code")
+
+
+# ---- ratifications over the API -------------------------------------------------------------
+
+# In paths and filters a code may come in any case; the service upper-cases it.
+COUNTRY_CODE_ANY_CASE = r"^[A-Za-z]{2}$"
+INSTRUMENT_CODE_ANY_CASE = r"^[A-Za-z][A-Za-z0-9-]{1,15}$"
+
+
+class RatificationPut(RatificationFields, Shared, WriteModel):
+    """The whole record for one country and instrument: a field left out gets its default."""
+
+
+class RatificationPair(SQLModel):
+    country: str = Field(description="ISO 3166-1 alpha-2.", schema_extra={"examples": ["PH"]})
+    instrument: str = Field(
+        description="The instrument's code.", schema_extra={"examples": ["C189"]}
+    )
+
+
+class RatificationPublic(RecordPublic, RatificationFields, RatificationPair):
+    pass
+
+
+class RatificationFilters(RecordFilters):
+    country: Annotated[str, StringConstraints(pattern=COUNTRY_CODE_ANY_CASE)] | None = Field(
+        default=None,
+        description="ISO 3166-1 alpha-2, in any case.",
+        schema_extra={"examples": ["PH"]},
+    )
+    instrument: Annotated[str, StringConstraints(pattern=INSTRUMENT_CODE_ANY_CASE)] | None = Field(
+        default=None,
+        description="The instrument's code, in any case.",
+        schema_extra={"examples": ["C189"]},
+    )
+    status: RatificationStatus | None = None
+    region: Region | None = Field(default=None, description="The country's UN M49 sub-region.")
+
+
+# ---- the ratification matrix ----------------------------------------------------------------
+
+
+class MatrixStatus(StrEnum):
+    """A ratification status, or `unknown` where no record (that the caller may see) says."""
+
+    not_ratified = "not_ratified"
+    signed = "signed"
+    ratified_not_in_force = "ratified_not_in_force"
+    in_force = "in_force"
+    denounced = "denounced"
+    unknown = "unknown"
+
+
+class StatusTotals(SQLModel):
+    """How many of the matrix's countries are at each status for one instrument."""
+
+    not_ratified: int = 0
+    signed: int = 0
+    ratified_not_in_force: int = 0
+    in_force: int = 0
+    denounced: int = 0
+    unknown: int = Field(default=0, description="No record, or none the caller may see.")
+
+
+class MatrixInstrument(SQLModel):
+    code: str = Field(schema_extra={"examples": ["C189"]})
+    short_title: str | None = Field(schema_extra={"examples": ["Domestic Workers"]})
+    totals: StatusTotals = Field(
+        schema_extra={
+            "examples": [
+                {
+                    "not_ratified": 0,
+                    "signed": 0,
+                    "ratified_not_in_force": 0,
+                    "in_force": 1,
+                    "denounced": 0,
+                    "unknown": 47,
+                }
+            ]
+        }
+    )
+
+
+class MatrixRow(SQLModel):
+    country: str = Field(description="ISO 3166-1 alpha-2.", schema_extra={"examples": ["PH"]})
+    name: str = Field(schema_extra={"examples": ["Philippines"]})
+    region: Region = Field(schema_extra={"examples": ["south_east_asia"]})
+    statuses: dict[str, MatrixStatus] = Field(
+        description="The status for each instrument of the matrix, by instrument code.",
+        schema_extra={"examples": [{"C189": "in_force", "ICRMW": "in_force", "C143": "unknown"}]},
+    )
+
+
+class RatificationMatrix(SQLModel):
+    """Countries by instruments: where each country stands on each instrument."""
+
+    instruments: list[MatrixInstrument] = Field(
+        description="The columns, in the order asked for, each with its totals over the rows."
+    )
+    countries: list[MatrixRow] = Field(description="The rows, by country code.")

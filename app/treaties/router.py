@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParamsDep, page_response
+from app.core.pagination import Page, PageParamsDep
 from app.core.schemas import SearchText
 from app.countries.models import Region
 from app.identity.dependencies import (
@@ -19,9 +19,11 @@ from app.records.export import CSV_RESPONSE
 from app.records.http import (
     IfMatch,
     RecordRoute,
+    UpdatedSince,
     add_lifecycle_routes,
     collection,
     created,
+    listing,
     with_etag,
 )
 from app.treaties import service
@@ -59,7 +61,9 @@ InstrumentDep = Annotated[Instrument, Depends(instrument_by_code)]
 
 
 @instruments_router.get(
-    "", summary="List instruments", responses=problem_responses(401, 403, 422, 429)
+    "",
+    summary="List instruments",
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 422, 429)},
 )
 def list_instruments(
     _: ReadPrincipal,
@@ -71,17 +75,26 @@ def list_instruments(
     category: InstrumentCategory | None = None,
     named_in_founding_statement: bool | None = None,
     q: Annotated[SearchText | None, Query(description="Part of the title, or the code.")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[InstrumentPublic]:
     """ILO and UN instruments the caucus follows, by code."""
-    result = service.list_instruments(
-        session,
-        params=page,
+    statement = service.select_instruments(
         body=body,
         category=category,
         named_in_founding_statement=named_in_founding_statement,
         q=q,
+        updated_since=updated_since,
     )
-    return page_response(request, response, result, InstrumentPublic)
+    return listing(  # type: ignore[no-any-return]
+        request,
+        response,
+        session,
+        statement,
+        page,
+        key=service.INSTRUMENT_ORDER,
+        public_model=InstrumentPublic,
+        name="instruments",
+    )
 
 
 @instruments_router.post(

@@ -4,11 +4,12 @@ ratifications: where each country stands on each instrument, kept on the record 
 import csv
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, func, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -20,7 +21,6 @@ from app.core.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
-from app.core.pagination import Page, PageParams, keyset_page
 from app.countries.models import Country, Region
 from app.countries.service import get_country
 from app.identity import service as identity
@@ -95,15 +95,18 @@ def get_instrument(session: Session, *, code: str) -> Instrument:
     return instrument
 
 
-def list_instruments(
-    session: Session,
+# Instruments are listed and exported by code.
+INSTRUMENT_ORDER: tuple[InstrumentedAttribute[Any], ...] = (Instrument.code,)  # type: ignore[assignment]
+
+
+def select_instruments(
     *,
-    params: PageParams,
     body: InstrumentBody | None = None,
     category: InstrumentCategory | None = None,
     named_in_founding_statement: bool | None = None,
     q: str | None = None,
-) -> Page[Instrument]:
+    updated_since: datetime | None = None,
+) -> SelectOfScalar[Instrument]:
     statement = select(Instrument)
     if body is not None:
         statement = statement.where(Instrument.body == body)
@@ -122,7 +125,9 @@ def list_instruments(
                 func.lower(Instrument.code) == needle,
             )
         )
-    return keyset_page(session, statement, key=(Instrument.code,), params=params)  # type: ignore[arg-type]
+    if updated_since is not None:
+        statement = statement.where(col(Instrument.updated_at) >= updated_since)
+    return statement
 
 
 def create_instrument(session: Session, *, actor: Actor, data: InstrumentCreate) -> Instrument:

@@ -1,6 +1,8 @@
 """Instruments: the six the caucus's founding statement names, loaded as reference data, and any
 an admin adds; read by every caller, written by the secretariat alone, every write audited."""
 
+import csv
+import io
 import re
 from datetime import datetime
 from typing import Any
@@ -402,3 +404,33 @@ def test_partners_and_readers_read_but_cannot_write(
     assert instrument_count(session) == len(FOUNDING)
     assert audit_entries(client, admin_headers, "instrument.created") == []
     assert audit_entries(client, admin_headers, "instrument.updated") == []
+
+
+def test_the_csv_export_lists_the_matching_instruments_one_row_each(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    loaded(session)
+    csv_headers = {**admin_headers, "Accept": "text/csv"}
+
+    every = client.get(INSTRUMENTS, headers=csv_headers)
+    fundamental = client.get(INSTRUMENTS, params={"category": "fundamental"}, headers=csv_headers)
+
+    assert every.status_code == 200
+    assert every.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(every.text)))
+    assert sorted(row["code"] for row in rows) == sorted(FOUNDING)
+    c189 = next(row for row in rows if row["code"] == "C189")
+    assert c189["title"] == "Domestic Workers Convention, 2011"
+    assert c189["named_in_founding_statement"] == "true"
+    assert {row["code"] for row in csv.DictReader(io.StringIO(fundamental.text))} == FUNDAMENTAL
+
+
+def test_updated_since_lists_only_the_instruments_changed_from_then_on(
+    client: TestClient, session: Session, admin_headers: dict[str, str]
+) -> None:
+    loaded(session)
+    ok(client.post(INSTRUMENTS, json=C190, headers=admin_headers), 201)
+    since = ok(client.get(f"{INSTRUMENTS}/C190", headers=admin_headers))["updated_at"]
+    ok(client.patch(f"{INSTRUMENTS}/C087", json={"short_title": "C87"}, headers=admin_headers))
+
+    assert codes(client, admin_headers, updated_since=since) == ["C087", "C190"]

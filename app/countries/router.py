@@ -39,13 +39,15 @@ def list_countries(
     response: Response,
     page: PageParamsDep,
     region: Region | None = None,
-    migration_profile: MigrationProfile | None = None,
+    profile: Annotated[
+        MigrationProfile | None, Query(description="Countries with this `migration_profile`.")
+    ] = None,
     q: Annotated[SearchText | None, Query(description="Part of the name, or the code.")] = None,
     updated_since: UpdatedSince = None,
 ) -> Page[CountryPublic]:
     """Every ISO 3166-1 country, by code; Asian ones carry their UN M49 sub-region."""
     statement = service.select_countries(
-        region=region, migration_profile=migration_profile, q=q, updated_since=updated_since
+        region=region, migration_profile=profile, q=q, updated_since=updated_since
     )
     return listing(  # type: ignore[no-any-return]
         request,

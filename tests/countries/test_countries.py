@@ -174,16 +174,16 @@ def test_asian_countries_carry_their_un_m49_sub_region_and_the_rest_are_other(
     assert ok(client.get(f"{COUNTRIES}/NP", headers=admin_headers))["region"] == "south_asia"
 
 
-def test_filter_by_migration_profile(
+def test_filter_by_profile(
     client: TestClient, admin_headers: dict[str, str], reference: dict[str, int]
 ) -> None:
     for code, profile in [("PH", "origin"), ("NP", "origin"), ("SA", "destination")]:
         assert set_profile(client, admin_headers, code, profile).status_code == 200
 
-    assert listed(client, admin_headers, migration_profile="origin") == {"NP", "PH"}
-    assert listed(client, admin_headers, migration_profile="destination") == {"SA"}
-    assert listed(client, admin_headers, migration_profile="both") == set()
-    assert listed(client, admin_headers, migration_profile="origin", region="south_asia") == {"NP"}
+    assert listed(client, admin_headers, profile="origin") == {"NP", "PH"}
+    assert listed(client, admin_headers, profile="destination") == {"SA"}
+    assert listed(client, admin_headers, profile="both") == set()
+    assert listed(client, admin_headers, profile="origin", region="south_asia") == {"NP"}
 
 
 def test_q_finds_part_of_the_name_whatever_its_case_or_the_exact_code(
@@ -234,7 +234,7 @@ def test_read_a_country_by_code_in_any_case_and_the_errors_are_problems(
         assert_problem(set_profile(client, admin_headers, code, "origin"), 404)
     for params in [
         {"region": "oceania"},
-        {"migration_profile": "sending"},
+        {"profile": "sending"},
         {"limit": 0},
         {"limit": 201},
         {"cursor": "not a cursor"},

@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -25,7 +25,7 @@ from app.records.http import (
     add_lifecycle_routes,
     collection,
     created,
-    with_etag,
+    present,
 )
 
 router = APIRouter(prefix="/agreements", tags=["agreements"], route_class=RecordRoute)
@@ -55,12 +55,13 @@ def list_agreements(
 ) -> Page[AgreementPublic]:
     """MOUs, bilateral and multilateral agreements and regional frameworks, oldest first."""
     statement = service.select_agreements(principal, filters)
-    return collection(request, response, session, service.KIND, statement, page)  # type: ignore[no-any-return]
+    return collection(request, response, session, principal, service.KIND, statement, page)  # type: ignore[no-any-return]
 
 
 @router.post(
     "",
     summary="Record an agreement",
+    response_model=AgreementPublic,
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(401, 403, 409, 422, 429),
 )
@@ -71,15 +72,18 @@ def create_agreement(
     response: Response,
     data: AgreementCreate,
     _: IdempotencyKeyDep,
-) -> AgreementPublic:
+) -> dict[str, Any]:
     """Record an MOU or agreement with its parties; the caller's organisation owns it."""
     agreement = service.create_agreement(session, actor=principal.actor, data=data)
-    return created(request, response, service.KIND, agreement, record_id=agreement.id)  # type: ignore[no-any-return]
+    return created(
+        request, response, session, principal, service.KIND, agreement, record_id=agreement.id
+    )
 
 
 @router.patch(
     "/{record_id}",
     summary="Update an agreement",
+    response_model=AgreementPublic,
     responses=problem_responses(401, 403, 404, 409, 412, 422, 429),
 )
 def update_agreement(
@@ -89,13 +93,13 @@ def update_agreement(
     response: Response,
     data: AgreementUpdate,
     if_match: IfMatch = None,
-) -> AgreementPublic:
+) -> dict[str, Any]:
     """Change the fields sent; `parties` and other lists are replaced whole."""
     agreement = records.find(session, service.KIND, principal, agreement_named(record_id))
     updated = service.update_agreement(
         session, actor=principal.actor, agreement=agreement, data=data, if_match=if_match
     )
-    return with_etag(response, updated, AgreementPublic)
+    return present(response, session, principal, service.KIND, updated)
 
 
 add_lifecycle_routes(

@@ -117,19 +117,20 @@ def keyset_page(
     return Page(items=items, next_cursor=next_cursor)
 
 
-def every_row(
+def every_page(
     engine: sa.Engine,
     statement: SelectOfScalar[T],
     *,
     key: Sequence[InstrumentedAttribute[Any]],
-) -> Iterator[T]:
-    """Every row of `statement` in `key` order, read a page at a time, each page in a short
-    session of its own, so an export of any size holds neither memory nor a transaction."""
+) -> Iterator[tuple[Session, list[T]]]:
+    """Every row of `statement` in `key` order, a page at a time, each page read in a short
+    session of its own (yielded with it), so an export of any size holds neither memory nor a
+    transaction."""
     params = PageParams(limit=MAX_LIMIT)
     while True:
         with Session(engine) as session:
             page = keyset_page(session, statement, key=key, params=params)
-            yield from page.items
+            yield session, page.items
         if page.next_cursor is None:
             return
         params = PageParams(limit=MAX_LIMIT, cursor=page.next_cursor)

@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -20,7 +20,7 @@ from app.records.http import (
     add_lifecycle_routes,
     collection,
     created,
-    with_etag,
+    present,
 )
 
 router = APIRouter(prefix="/laws", tags=["laws"], route_class=RecordRoute)
@@ -50,12 +50,13 @@ def list_laws(
 ) -> Page[LawPublic]:
     """National laws, labour codes, regulations, policies and bills, oldest first."""
     statement = service.select_laws(principal, filters)
-    return collection(request, response, session, service.KIND, statement, page)  # type: ignore[no-any-return]
+    return collection(request, response, session, principal, service.KIND, statement, page)  # type: ignore[no-any-return]
 
 
 @router.post(
     "",
     summary="Record a law",
+    response_model=LawPublic,
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(401, 403, 409, 422, 429),
 )
@@ -66,15 +67,16 @@ def create_law(
     response: Response,
     data: LawCreate,
     _: IdempotencyKeyDep,
-) -> LawPublic:
+) -> dict[str, Any]:
     """Record a law with its instruments and agreements; the caller's organisation owns it."""
     law = service.create_law(session, actor=principal.actor, principal=principal, data=data)
-    return created(request, response, service.KIND, law, record_id=law.id)  # type: ignore[no-any-return]
+    return created(request, response, session, principal, service.KIND, law, record_id=law.id)
 
 
 @router.patch(
     "/{record_id}",
     summary="Update a law",
+    response_model=LawPublic,
     responses=problem_responses(401, 403, 404, 409, 412, 422, 429),
 )
 def update_law(
@@ -84,7 +86,7 @@ def update_law(
     response: Response,
     data: LawUpdate,
     if_match: IfMatch = None,
-) -> LawPublic:
+) -> dict[str, Any]:
     """Change the fields sent; `instrument_codes` and other lists are replaced whole."""
     law = records.find(session, service.KIND, principal, law_named(record_id))
     updated = service.update_law(
@@ -95,7 +97,7 @@ def update_law(
         data=data,
         if_match=if_match,
     )
-    return with_etag(response, updated, LawPublic)
+    return present(response, session, principal, service.KIND, updated)
 
 
 add_lifecycle_routes(

@@ -27,7 +27,39 @@ from app.records.models import RecordFilters
 from app.records.service import RecordKind
 from app.treaties.models import Instrument
 
-KIND = RecordKind(name="law", model=Law, public_model=LawPublic)
+
+def _seen_agreements(
+    session: Session, principal: Principal | None, ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of `ids` naming agreements the caller may see (any not deleted, with no caller)."""
+    if principal is None:
+        statement = select(Agreement).where(col(Agreement.deleted_at).is_(None))
+    else:
+        statement = records.select_visible(agreements.KIND, principal, RecordFilters())
+    visible = statement.with_only_columns(col(Agreement.id))
+    return set(
+        session.exec(
+            select(Agreement.id).where(
+                col(Agreement.id).in_(list(ids)), col(Agreement.id).in_(visible)
+            )
+        )
+    )
+
+
+def _hide_unseen_agreements(
+    session: Session, principal: Principal, laws: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A law names only the agreements the caller may see: an id is itself a finding."""
+    named = {uuid.UUID(agreement_id) for law in laws for agreement_id in law["agreement_ids"]}
+    if not named or principal.is_secretariat:
+        return laws
+    seen = {str(agreement_id) for agreement_id in _seen_agreements(session, principal, named)}
+    return [
+        {**law, "agreement_ids": [i for i in law["agreement_ids"] if i in seen]} for law in laws
+    ]
+
+
+KIND = RecordKind(name="law", model=Law, public_model=LawPublic, redact=_hide_unseen_agreements)
 
 
 DATE_ORDER = ("enacted_on", "effective_on")
@@ -61,22 +93,9 @@ def _agreement_ids(
     """The ids each once, in id order; every one not `already` linked must name an agreement the
     caller can see (any agreement not deleted when there is no caller, as for scripts)."""
     wanted = sorted(_unique(ids))
-    to_check = sorted(set(wanted) - set(already))
-    if not to_check:
-        return wanted
-    if principal is None:
-        statement = select(Agreement).where(col(Agreement.deleted_at).is_(None))
-    else:
-        statement = records.select_visible(agreements.KIND, principal, RecordFilters())
-    visible = statement.with_only_columns(col(Agreement.id))
-    found = set(
-        session.exec(
-            select(Agreement.id).where(
-                col(Agreement.id).in_(to_check), col(Agreement.id).in_(visible)
-            )
-        )
-    )
-    missing = [agreement_id for agreement_id in to_check if agreement_id not in found]
+    to_check = set(wanted) - set(already)
+    found = _seen_agreements(session, principal, to_check) if to_check else set()
+    missing = sorted(agreement_id for agreement_id in to_check if agreement_id not in found)
     if missing:
         raise InvalidInputError(
             f"No agreement with the id {', '.join(str(agreement_id) for agreement_id in missing)}"
@@ -175,6 +194,10 @@ def update_law(
         ids = _agreement_ids(
             session, principal, changes.pop("agreement_ids"), already=law.agreement_ids
         )
+        # The caller was never shown the links it may not see, so its list cannot drop them.
+        if principal is not None and not principal.is_secretariat:
+            seen = _seen_agreements(session, principal, law.agreement_ids)
+            ids = sorted(set(ids) | (set(law.agreement_ids) - seen))
         changes["agreement_links"] = _agreement_links(law, ids)
     if "sources" in changes:
         changes["sources"] = _unique(changes["sources"])

@@ -18,7 +18,7 @@ from app.core.pagination import (
     Page,
     PageParams,
     PageParamsDep,
-    every_row,
+    every_page,
     keyset_page,
     page_response,
 )
@@ -156,22 +156,33 @@ class RecordRoute(AuthenticatedRoute):
         return handle_once
 
 
-def with_etag(response: Response, row: Record, public_model: type[M]) -> M:
-    """The record as `public_model`, its version sent as the ETag."""
+def present(
+    response: Response,
+    session: Session,
+    principal: Principal,
+    kind: RecordKind[Any],
+    row: Record,
+) -> dict[str, Any]:
+    """One record as the caller may read it, its version sent as the ETag."""
     response.headers["ETag"] = service.etag(row)
-    return public_model.model_validate(row)
+    return kind.present(session, principal, [kind.snapshot(row)])[0]
 
 
 def created(
     request: Request,
     response: Response,
+    session: Session,
+    principal: Principal,
     kind: RecordKind[Any],
     row: Record,
     **path_params: Any,
-) -> Any:
+) -> dict[str, Any]:
     """A new record, with its ETag and the Location it can be read at."""
     response.headers["Location"] = str(request.url_for(f"read_{kind.name}", **path_params))
-    return with_etag(response, row, kind.public_model)
+    return present(response, session, principal, kind, row)
+
+
+Presenter = Callable[[Session, list[Any]], list[dict[str, Any]]]
 
 
 def listing(
@@ -184,31 +195,49 @@ def listing(
     key: Sequence[InstrumentedAttribute[Any]],
     public_model: type[BaseModel],
     name: str,
+    presenter: Presenter | None = None,
 ) -> Any:
-    """A page of `statement` as JSON, or every row as `<name>.csv` if the caller asked for it."""
+    """A page of `statement` as JSON, or every row as `<name>.csv` if the caller asked for it.
+
+    `presenter` turns a page of rows into what the caller may read; by default, `public_model`.
+    """
+
+    def as_public(page_session: Session, rows: list[Any]) -> list[dict[str, Any]]:
+        return [public_model.model_validate(row).model_dump(mode="json") for row in rows]
+
+    present_rows = presenter or as_public
     if export.wants_csv(request):
         # The export reads in sessions of its own while the response streams; the request's
         # session lets its connection go now, so one export never holds two of the pool's.
         session.close()
         columns = list(public_model.model_fields)
         rows = (
-            public_model.model_validate(row).model_dump(mode="json")
-            for row in every_row(request.app.state.engine, statement, key=key)
+            item
+            for page_session, batch in every_page(request.app.state.engine, statement, key=key)
+            for item in present_rows(page_session, batch)
         )
         return export.csv_response(columns, rows, filename=name)
     page = keyset_page(session, statement, key=key, params=params)
-    return page_response(request, response, page, public_model)
+    presented: Page[Any] = Page(
+        items=present_rows(session, page.items), next_cursor=page.next_cursor
+    )
+    return page_response(request, response, presented, public_model)
 
 
 def collection(
     request: Request,
     response: Response,
     session: Session,
+    principal: Principal,
     kind: RecordKind[Any],
     statement: Any,
     params: PageParams,
 ) -> Any:
-    """A page of records as JSON, or every one of them as CSV if the caller asked for it."""
+    """A page of records as JSON, or every one of them as CSV, as the caller may read them."""
+
+    def presenter(page_session: Session, rows: list[Any]) -> list[dict[str, Any]]:
+        return kind.present(page_session, principal, [kind.snapshot(row) for row in rows])
+
     return listing(
         request,
         response,
@@ -218,6 +247,7 @@ def collection(
         key=kind.key(),
         public_model=kind.public_model,
         name=kind.name + "s",
+        presenter=presenter,
     )
 
 
@@ -252,7 +282,9 @@ def add_lifecycle_routes(
         principal: ReadPrincipal, session: SessionDep, where: where_dep, response: Response
     ) -> Any:
         """One record, with its version as the `ETag` to send back in `If-Match`."""
-        return with_etag(response, service.find(session, kind, principal, where), kind.public_model)
+        return present(
+            response, session, principal, kind, service.find(session, kind, principal, where)
+        )
 
     @router.delete(
         path,
@@ -287,7 +319,7 @@ def add_lifecycle_routes(
         """Bring a deleted record back, as it was when deleted."""
         row = service.find(session, kind, principal, where, deleted=True)
         restored = service.restore(session, kind, row, actor=principal.actor, if_match=if_match)
-        return with_etag(response, restored, kind.public_model)
+        return present(response, session, principal, kind, restored)
 
     @router.get(
         path + "/revisions",
@@ -306,4 +338,10 @@ def add_lifecycle_routes(
         """Every version of the record, newest first: who wrote it, when, and what changed."""
         row = service.find(session, kind, principal, where)
         result = service.revisions(session, kind, row, page)
-        return page_response(request, response, result, RevisionPublic)
+        snapshots = kind.present(session, principal, [item.snapshot for item in result.items])
+        revisions = [
+            RevisionPublic.model_validate(item, update={"snapshot": snapshot})
+            for item, snapshot in zip(result.items, snapshots, strict=True)
+        ]
+        presented: Page[RevisionPublic] = Page(items=revisions, next_cursor=result.next_cursor)
+        return page_response(request, response, presented, RevisionPublic)

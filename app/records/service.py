@@ -7,7 +7,7 @@ two concurrent writers one wins and the other is refused.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -57,12 +57,26 @@ class RecordKind(Generic[R]):
     # Unique together and never changed, so pages stay stable while records are written.
     order_key: Sequence[InstrumentedAttribute[Any]] = field(default=())
 
+    # Takes out of records (in JSON form) what the caller may not see of them, a page at a time.
+    redact: "Redactor | None" = None
+
     def key(self) -> Sequence[InstrumentedAttribute[Any]]:
         return self.order_key or (self.model.created_at, self.model.id)  # type: ignore[return-value]
 
     def snapshot(self, row: R) -> dict[str, Any]:
-        """The record as callers read it, in JSON form: what a revision keeps."""
+        """The record in full, in JSON form: what a revision keeps."""
         return self.public_model.model_validate(row).model_dump(mode="json")
+
+    def present(
+        self, session: Session, principal: Principal, snapshots: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Records (or revisions' snapshots) as this caller may read them."""
+        if self.redact is None:
+            return snapshots
+        return self.redact(session, principal, snapshots)
+
+
+Redactor = Callable[[Session, Principal, list[dict[str, Any]]], list[dict[str, Any]]]
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -72,7 +86,7 @@ def may_see_deleted(principal: Principal) -> bool:
     return principal.is_secretariat and Scope.admin in principal.scopes
 
 
-def _visible_to(model: type[Record], principal: Principal) -> sa.ColumnElement[bool]:
+def visible_to(model: type[Record], principal: Principal) -> sa.ColumnElement[bool]:
     if principal.is_secretariat:
         return sa.true()
     return sa.or_(
@@ -87,7 +101,7 @@ def select_visible(
     """The records of this kind the caller may see, narrowed by the filters all kinds share;
     domain services add their own."""
     model = kind.model
-    statement = select(model).where(_visible_to(model, principal))
+    statement = select(model).where(visible_to(model, principal))
     if filters.include_deleted:
         if not may_see_deleted(principal):
             raise PermissionDeniedError("Only secretariat admins can list deleted records.")
@@ -113,7 +127,7 @@ def find(
     deleted_at = col(kind.model.deleted_at)
     statement = select(kind.model).where(
         where,
-        _visible_to(kind.model, principal),
+        visible_to(kind.model, principal),
         deleted_at.is_not(None) if deleted else deleted_at.is_(None),
     )
     row = session.exec(statement).first()

@@ -24,7 +24,7 @@ from app.records.http import (
     collection,
     created,
     listing,
-    with_etag,
+    present,
 )
 from app.treaties import service
 from app.treaties.models import (
@@ -202,7 +202,7 @@ def list_ratifications(
 ) -> Page[RatificationPublic]:
     """Where countries stand on instruments, by country and instrument code."""
     statement = service.select_ratifications(principal, filters)
-    return collection(request, response, session, service.RATIFICATION, statement, page)  # type: ignore[no-any-return]
+    return collection(request, response, session, principal, service.RATIFICATION, statement, page)  # type: ignore[no-any-return]
 
 
 # Before the routes under /{country}/{instrument}.
@@ -265,12 +265,14 @@ def put_ratification(
         return created(
             request,
             response,
+            session,
+            principal,
             service.RATIFICATION,
             row,
             country=row.country,
             instrument=row.instrument,
         )
-    return with_etag(response, row, RatificationPublic)
+    return present(response, session, principal, service.RATIFICATION, row)
 
 
 add_lifecycle_routes(

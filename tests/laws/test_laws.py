@@ -936,3 +936,52 @@ def test_any_post_refused_after_reading_the_database_frees_its_idempotency_key(
 
     assert_invalid(first, "title")
     assert_invalid(again, "title")
+
+
+# ---- agreements the caller may not see ------------------------------------------------------
+
+
+def test_a_law_names_only_the_agreements_the_caller_may_see_everywhere_it_is_read(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    partner_headers: dict[str, str],
+) -> None:
+    shared = create_agreement(client, admin_headers, visibility="public")
+    hidden = create_agreement(client, admin_headers, visibility="restricted")
+    law = create(
+        client, admin_headers, visibility="public", agreement_ids=[shared["id"], hidden["id"]]
+    )
+    patch(client, admin_headers, law["id"], {"summary": "Covers kasambahay."})
+    both = sorted([shared["id"], hidden["id"]])
+
+    assert sorted(read(client, admin_headers, law["id"])["agreement_ids"]) == both
+    assert read(client, partner_headers, law["id"])["agreement_ids"] == [shared["id"]]
+    listed = ok(client.get(LAWS, headers=partner_headers))["items"]
+    assert [item["agreement_ids"] for item in listed] == [[shared["id"]]]
+    assert [row["agreement_ids"] for row in csv_rows(client, partner_headers)] == [shared["id"]]
+    revisions = ok(client.get(f"{LAWS}/{law['id']}/revisions", headers=partner_headers))["items"]
+    assert [r["snapshot"]["agreement_ids"] for r in revisions] == [[shared["id"]]] * 2
+    assert hidden["id"] not in client.get(f"{LAWS}/{law['id']}", headers=partner_headers).text
+
+
+def test_a_caller_who_cannot_see_a_linked_agreement_does_not_unlink_it_by_patching_the_list(
+    client: TestClient,
+    settings: Settings,
+    admin_headers: dict[str, str],
+    parliament_editor: User,
+) -> None:
+    office = login_headers(settings, parliament_editor)
+    shared = create_agreement(client, admin_headers, visibility="public")
+    other = create_agreement(client, admin_headers, visibility="partners")
+    hidden = create_agreement(client, admin_headers, visibility="restricted")
+    law = create(client, admin_headers, agreement_ids=[shared["id"], hidden["id"]])
+
+    seen = read(client, office, law["id"])["agreement_ids"]
+    ok(patch(client, office, law["id"], {"agreement_ids": [*seen, other["id"]]}))
+
+    assert sorted(read(client, admin_headers, law["id"])["agreement_ids"]) == sorted(
+        [shared["id"], other["id"], hidden["id"]]
+    )
+    assert sorted(read(client, office, law["id"])["agreement_ids"]) == sorted(
+        [shared["id"], other["id"]]
+    )

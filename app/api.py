@@ -13,6 +13,7 @@ from app.identity.router import (
     users_router,
 )
 from app.laws.router import router as laws_router
+from app.members.router import router as parliamentarians_router
 from app.treaties.router import instruments_router, ratifications_router
 
 API_PREFIX = "/api/v1"
@@ -32,5 +33,6 @@ for router in (
     ratifications_router,
     agreements_router,
     laws_router,
+    parliamentarians_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

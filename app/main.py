@@ -74,6 +74,10 @@ TAGS = [
         "description": "MOUs, bilateral and multilateral agreements, regional frameworks.",
     },
     {
+        "name": "parliamentarians",
+        "description": "Members of parliament in the caucus, their roles over time.",
+    },
+    {
         "name": "laws",
         "description": "National laws, labour codes, regulations, policies and bills.",
     },

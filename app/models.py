@@ -5,6 +5,7 @@ from app.audit.models import AuditEntry
 from app.countries.models import Country
 from app.identity.models import ApiToken, Organisation, User
 from app.laws.models import Law, LawAgreement, LawInstrument
+from app.members.models import Membership, Parliamentarian
 from app.records.models import ChangeEvent, IdempotencyKey, Revision
 from app.treaties.models import Instrument, Ratification
 
@@ -20,7 +21,9 @@ __all__ = [
     "Law",
     "LawAgreement",
     "LawInstrument",
+    "Membership",
     "Organisation",
+    "Parliamentarian",
     "Ratification",
     "Revision",
     "User",

@@ -49,6 +49,7 @@ ORDERED_DATES = [
     ("signed_on", "ratified_on", "in_force_on"),
     ("ratified_on", "registered_on"),
     ("enacted_on", "effective_on"),
+    ("started_on", "ended_on"),
 ]
 # Record kinds that need two parties or more.
 TWO_PARTIES = {"mou", "bilateral_agreement"}
@@ -67,6 +68,9 @@ def map_body(context: HookContext, body: Any) -> Any:
         for name, value in zip(present, sorted(body[name] for name in present), strict=True):
             body[name] = value
     _keep_party_rules(body)
+    memberships = body.get("memberships")
+    for membership in memberships if isinstance(memberships, list) else []:
+        map_body(context, membership)  # each membership's dates in order too
     _keep_references(body)
     if isinstance(body.get("email"), str):
         local, _, domain = body["email"].rpartition("@")

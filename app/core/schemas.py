@@ -36,6 +36,7 @@ def _normalised_http_url(value: str) -> str:
 # An http(s) URL, checked and normalised, kept as a plain string so tables can store it.
 HttpUrlStr = Annotated[
     str,
+    StringConstraints(max_length=2048),
     AfterValidator(_normalised_http_url),
     WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 2048}),
 ]

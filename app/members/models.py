@@ -119,6 +119,9 @@ class Parliamentarian(ParliamentarianFields, Record, table=True):
     )
 
     contact: dict[str, str | None] | None = Field(default=None, sa_type=sa.JSON)
+    # The other names as plain text, one a line, for `q`: the JSON column's text would match
+    # its own brackets and escapes.
+    other_names_text: str = Field(default="", sa_type=sa.Text)
     memberships: list[Membership] = Relationship(
         back_populates="parliamentarian",
         sa_relationship_kwargs={
@@ -137,7 +140,8 @@ class ContactPublic(SQLModel):
 
 
 CONTACT_DESCRIPTION = (
-    "Contact details: only the secretariat sees them; null for every other caller."
+    "Contact details: only the secretariat sees and sets them. Every other caller reads null, "
+    "and a null it sends back leaves them as they are."
 )
 
 

@@ -76,7 +76,9 @@ def create_parliamentarian(
     _: IdempotencyKeyDep,
 ) -> dict[str, Any]:
     """Record a parliamentarian and their caucus roles; the caller's organisation owns it."""
-    parliamentarian = service.create_parliamentarian(session, actor=principal.actor, data=data)
+    parliamentarian = service.create_parliamentarian(
+        session, actor=principal.actor, principal=principal, data=data
+    )
     return created(
         request,
         response,
@@ -109,6 +111,7 @@ def update_parliamentarian(
     updated = service.update_parliamentarian(
         session,
         actor=principal.actor,
+        principal=principal,
         parliamentarian=parliamentarian,
         data=data,
         if_match=if_match,

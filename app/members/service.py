@@ -8,7 +8,7 @@ from sqlmodel import Session, col, func, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.audit.service import Actor
-from app.core.errors import InvalidInputError
+from app.core.errors import InvalidInputError, PermissionDeniedError
 from app.identity.service import Principal
 from app.members.models import (
     Membership,
@@ -86,9 +86,7 @@ def select_parliamentarians(
         statement = statement.where(
             or_(
                 func.lower(Parliamentarian.name).contains(needle, autoescape=True),
-                func.lower(sa.cast(Parliamentarian.other_names, sa.Text)).contains(
-                    needle, autoescape=True
-                ),
+                func.lower(Parliamentarian.other_names_text).contains(needle, autoescape=True),
                 func.lower(col(Parliamentarian.party)).contains(needle, autoescape=True),
                 func.lower(col(Parliamentarian.constituency)).contains(needle, autoescape=True),
             )
@@ -96,12 +94,30 @@ def select_parliamentarians(
     return statement
 
 
+def _contact_written_by(principal: Principal | None, contact: Any) -> bool:
+    """Whether the caller's `contact` is to be written. The secretariat alone reads contact
+    details, so it alone writes them; a null from anyone else is what they were shown."""
+    if principal is None or principal.is_secretariat:
+        return True
+    if contact is not None:
+        raise PermissionDeniedError("Only the secretariat records contact details.")
+    return False
+
+
 def create_parliamentarian(
-    session: Session, *, actor: Actor, data: ParliamentarianCreate
+    session: Session,
+    *,
+    actor: Actor,
+    principal: Principal | None,
+    data: ParliamentarianCreate,
 ) -> Parliamentarian:
+    """Record a parliamentarian; `principal` None is a script acting for the secretariat."""
+    _contact_written_by(principal, data.contact)
+    other_names = list(dict.fromkeys(data.other_names))
     parliamentarian = Parliamentarian(
         **data.model_dump(exclude={"memberships", "contact", "other_names", "links"}),
-        other_names=list(dict.fromkeys(data.other_names)),
+        other_names=other_names,
+        other_names_text="\n".join(other_names),
         links=list(dict.fromkeys(data.links)),
         contact=_contact(data.contact),
         memberships=_membership_rows(data.memberships),
@@ -113,6 +129,7 @@ def update_parliamentarian(
     session: Session,
     *,
     actor: Actor,
+    principal: Principal | None,
     parliamentarian: Parliamentarian,
     data: ParliamentarianUpdate,
     if_match: str | None,
@@ -132,8 +149,13 @@ def update_parliamentarian(
     if data.memberships is not None:
         changes["memberships"] = _membership_rows(data.memberships)
     if "contact" in changes:
-        changes["contact"] = _contact(data.contact)
+        if _contact_written_by(principal, data.contact):
+            changes["contact"] = _contact(data.contact)
+        else:
+            del changes["contact"]
     for listed in ("other_names", "links"):
         if listed in changes:
             changes[listed] = list(dict.fromkeys(changes[listed]))
+    if "other_names" in changes:
+        changes["other_names_text"] = "\n".join(changes["other_names"])
     return records.update(session, KIND, parliamentarian, changes, actor=actor, if_match=if_match)

@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-28 05:02:42.465604
+Create Date: 2026-11-28 05:15:08.438032
 
 """
 
@@ -67,6 +67,7 @@ def upgrade() -> None:
         ),
         sa.Column("links", sa.JSON(), nullable=False),
         sa.Column("contact", sa.JSON(), nullable=True),
+        sa.Column("other_names_text", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["country"], ["countries.code"], name=op.f("fk_parliamentarians_country_countries")
         ),

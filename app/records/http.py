@@ -2,7 +2,7 @@
 record type has (read, delete, restore, revisions), declared once for all of them."""
 
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, Security, status
@@ -50,8 +50,6 @@ UpdatedSince = Annotated[
 IncludeDeleted = Annotated[
     bool, Query(description="Also list deleted records (secretariat admins only).")
 ]
-
-M = TypeVar("M", bound=BaseModel)
 
 _KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 

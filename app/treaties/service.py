@@ -209,15 +209,6 @@ def select_ratifications(
     return statement
 
 
-def _find_or_none(
-    session: Session, principal: Principal, where: sa.ColumnElement[bool], *, deleted: bool
-) -> Ratification | None:
-    try:
-        return records.find(session, RATIFICATION, principal, where, deleted=deleted)
-    except NotFoundError:
-        return None
-
-
 def put_ratification(
     session: Session,
     *,
@@ -237,34 +228,33 @@ def put_ratification(
     ratification_dates_in_order(data)
     values = data.model_dump()
     values["sources"] = list(dict.fromkeys(data.sources))
-    where = ratification_of(country_code, instrument_code)
-    row = _find_or_none(session, principal, where, deleted=False)
-    if row is not None:
-        return (
-            records.update(
-                session, RATIFICATION, row, values, actor=principal.actor, if_match=if_match
-            ),
-            False,
+    # One pair has one record, whoever may see it, deleted or not.
+    recorded = session.exec(
+        select(Ratification, records.visible_to(Ratification, principal)).where(
+            ratification_of(country_code, instrument_code)
         )
-    if _find_or_none(session, principal, where, deleted=True) is not None:
+    ).first()
+    if recorded is None:
+        if if_match is not None:
+            raise PreconditionFailedError(
+                "There is no record of this country and instrument yet, so If-Match cannot "
+                "hold; leave it out to create the record."
+            )
+        row = Ratification(**values, country=country_code, instrument=instrument_code)
+        return records.create(session, RATIFICATION, row, actor=principal.actor), True
+    row, visible = recorded
+    if not visible:
+        # Restricted, and owned by another organisation: to this caller it does not exist.
+        raise NotFoundError("No ratification here, or not one you can see.")
+    if row.deleted_at is not None:
         raise ConflictError(
             "The record of this country and instrument was deleted; restore it first "
             "(POST .../restore), then change it."
         )
-    if _pair_recorded(session, where):
-        # Restricted, and owned by another organisation: to this caller it does not exist.
-        raise NotFoundError("No ratification here, or not one you can see.")
-    if if_match is not None:
-        raise PreconditionFailedError(
-            "There is no record of this country and instrument yet, so If-Match cannot hold; "
-            "leave it out to create the record."
-        )
-    row = Ratification(**values, country=country_code, instrument=instrument_code)
-    return records.create(session, RATIFICATION, row, actor=principal.actor), True
-
-
-def _pair_recorded(session: Session, where: sa.ColumnElement[bool]) -> bool:
-    return session.exec(select(Ratification.id).where(where)).first() is not None
+    updated = records.update(
+        session, RATIFICATION, row, values, actor=principal.actor, if_match=if_match
+    )
+    return updated, False
 
 
 # ---- the matrix -----------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Agreements: the rules an agreement keeps, its filters, and its writes through the lifecycle."""
 
 from collections import Counter
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
@@ -23,7 +22,7 @@ from app.audit.service import Actor
 from app.core.errors import InvalidInputError
 from app.identity.service import Principal
 from app.records import service as records
-from app.records.changes import dates_in_order, refuse_nulls
+from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
 from app.records.service import RecordKind
 
 KIND = RecordKind(name="agreement", model=Agreement, public_model=AgreementPublic)
@@ -51,10 +50,6 @@ def _party_rows(kind: AgreementKind, parties: list[Party]) -> list[AgreementPart
         AgreementParty(country=party.country, role=party.role, position=position)
         for position, party in enumerate(parties)
     ]
-
-
-def _unique(values: list[Any]) -> list[Any]:
-    return list(dict.fromkeys(values))
 
 
 def select_agreements(principal: Principal, filters: AgreementFilters) -> SelectOfScalar[Agreement]:
@@ -96,11 +91,11 @@ def select_agreements(principal: Principal, filters: AgreementFilters) -> Select
 
 
 def create_agreement(session: Session, *, actor: Actor, data: AgreementCreate) -> Agreement:
-    dates_in_order(data.model_dump(include=set(DATE_ORDER)), DATE_ORDER, sent=DATE_ORDER)
+    dates_in_order(data.model_dump(), DATE_ORDER)
     agreement = Agreement(
         **data.model_dump(exclude={"parties", "sectors", "sources"}),
-        sectors=_unique(data.sectors),
-        sources=_unique(data.sources),
+        sectors=unique(data.sectors),
+        sources=unique(data.sources),
         parties=_party_rows(data.kind, data.parties),
     )
     return records.create(session, KIND, agreement, actor=actor)
@@ -116,17 +111,11 @@ def update_agreement(
 ) -> Agreement:
     changes = data.model_dump(exclude_unset=True)
     refuse_nulls(changes, "title", "kind", "status", "sectors", "sources", "parties", "visibility")
-    dates_in_order(
-        {name: changes.get(name, getattr(agreement, name)) for name in DATE_ORDER},
-        DATE_ORDER,
-        sent=changes,
-    )
+    dates_in_order(changes, DATE_ORDER, stored=agreement)
     kind = changes.get("kind", agreement.kind)
     if data.parties is not None:
         changes["parties"] = _party_rows(kind, data.parties)
     else:
         _check_parties(kind, [party.country for party in agreement.parties])
-    for listed in ("sectors", "sources"):
-        if listed in changes:
-            changes[listed] = _unique(changes[listed])
+    unique_lists(changes, "sectors", "sources")
     return records.update(session, KIND, agreement, changes, actor=actor, if_match=if_match)

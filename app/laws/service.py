@@ -22,7 +22,7 @@ from app.laws.models import (
     LawUpdate,
 )
 from app.records import service as records
-from app.records.changes import dates_in_order, refuse_nulls
+from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
 from app.records.models import RecordFilters
 from app.records.service import RecordKind
 from app.treaties.models import Instrument
@@ -65,13 +65,9 @@ KIND = RecordKind(name="law", model=Law, public_model=LawPublic, redact=_hide_un
 DATE_ORDER = ("enacted_on", "effective_on")
 
 
-def _unique(values: Iterable[Any]) -> list[Any]:
-    return list(dict.fromkeys(values))
-
-
 def _instrument_codes(session: Session, codes: list[str]) -> list[str]:
     """The codes upper-cased, each once, in code order; every one must be a known instrument."""
-    wanted = sorted(_unique(code.upper() for code in codes))
+    wanted = sorted(unique(code.upper() for code in codes))
     if not wanted:
         return []
     known = set(session.exec(select(Instrument.code).where(col(Instrument.code).in_(wanted))))
@@ -92,7 +88,7 @@ def _agreement_ids(
 ) -> list[uuid.UUID]:
     """The ids each once, in id order; every one not `already` linked must name an agreement the
     caller can see (any agreement not deleted when there is no caller, as for scripts)."""
-    wanted = sorted(_unique(ids))
+    wanted = sorted(unique(ids))
     to_check = set(wanted) - set(already)
     found = _seen_agreements(session, principal, to_check) if to_check else set()
     missing = sorted(agreement_id for agreement_id in to_check if agreement_id not in found)
@@ -147,12 +143,12 @@ def create_law(
     session: Session, *, actor: Actor, principal: Principal | None = None, data: LawCreate
 ) -> Law:
     """Record a law; `agreement_ids` must name agreements `principal` can see."""
-    dates_in_order(data.model_dump(include=set(DATE_ORDER)), DATE_ORDER, sent=DATE_ORDER)
+    dates_in_order(data.model_dump(), DATE_ORDER)
     codes = _instrument_codes(session, data.instrument_codes)
     agreement_ids = _agreement_ids(session, principal, data.agreement_ids)
     law = Law(
         **data.model_dump(exclude={"instrument_codes", "agreement_ids", "sources"}),
-        sources=_unique(data.sources),
+        sources=unique(data.sources),
         instrument_links=_instrument_links(None, codes),
         agreement_links=_agreement_links(None, agreement_ids),
     )
@@ -182,11 +178,7 @@ def update_law(
         "agreement_ids",
         "visibility",
     )
-    dates_in_order(
-        {name: changes.get(name, getattr(law, name)) for name in DATE_ORDER},
-        DATE_ORDER,
-        sent=changes,
-    )
+    dates_in_order(changes, DATE_ORDER, stored=law)
     if "instrument_codes" in changes:
         codes = _instrument_codes(session, changes.pop("instrument_codes"))
         changes["instrument_links"] = _instrument_links(law, codes)
@@ -199,6 +191,5 @@ def update_law(
             seen = _seen_agreements(session, principal, law.agreement_ids)
             ids = sorted(set(ids) | (set(law.agreement_ids) - seen))
         changes["agreement_links"] = _agreement_links(law, ids)
-    if "sources" in changes:
-        changes["sources"] = _unique(changes["sources"])
+    unique_lists(changes, "sources")
     return records.update(session, KIND, law, changes, actor=actor, if_match=if_match)

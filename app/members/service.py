@@ -20,7 +20,7 @@ from app.members.models import (
     ParliamentarianUpdate,
 )
 from app.records import service as records
-from app.records.changes import refuse_nulls
+from app.records.changes import refuse_nulls, unique, unique_lists
 from app.records.service import RecordKind
 
 
@@ -113,12 +113,12 @@ def create_parliamentarian(
 ) -> Parliamentarian:
     """Record a parliamentarian; `principal` None is a script acting for the secretariat."""
     _contact_written_by(principal, data.contact)
-    other_names = list(dict.fromkeys(data.other_names))
+    other_names = unique(data.other_names)
     parliamentarian = Parliamentarian(
         **data.model_dump(exclude={"memberships", "contact", "other_names", "links"}),
         other_names=other_names,
         other_names_text="\n".join(other_names),
-        links=list(dict.fromkeys(data.links)),
+        links=unique(data.links),
         contact=_contact(data.contact),
         memberships=_membership_rows(data.memberships),
     )
@@ -153,9 +153,7 @@ def update_parliamentarian(
             changes["contact"] = _contact(data.contact)
         else:
             del changes["contact"]
-    for listed in ("other_names", "links"):
-        if listed in changes:
-            changes[listed] = list(dict.fromkeys(changes[listed]))
+    unique_lists(changes, "other_names", "links")
     if "other_names" in changes:
         changes["other_names_text"] = "\n".join(changes["other_names"])
     return records.update(session, KIND, parliamentarian, changes, actor=actor, if_match=if_match)

@@ -26,7 +26,7 @@ from app.countries.service import get_country
 from app.identity import service as identity
 from app.identity.service import Principal
 from app.records import service as records
-from app.records.changes import dates_in_order, refuse_nulls, save_changes
+from app.records.changes import dates_in_order, refuse_nulls, save_changes, unique, unique_lists
 from app.records.models import RecordFilters, Visibility
 from app.records.service import RecordKind
 from app.treaties.models import (
@@ -131,9 +131,7 @@ def select_instruments(
 
 
 def create_instrument(session: Session, *, actor: Actor, data: InstrumentCreate) -> Instrument:
-    dates_in_order(
-        data.model_dump(include=set(INSTRUMENT_DATES)), INSTRUMENT_DATES, sent=INSTRUMENT_DATES
-    )
+    dates_in_order(data.model_dump(), INSTRUMENT_DATES)
     if session.get(Instrument, data.code) is not None:
         raise ConflictError("An instrument with this code already exists.")
     instrument = Instrument.model_validate(data)
@@ -154,11 +152,7 @@ def update_instrument(
 ) -> Instrument:
     changes = data.model_dump(exclude_unset=True)
     refuse_nulls(changes, "body", "title", "category")
-    dates_in_order(
-        {name: changes.get(name, getattr(instrument, name)) for name in INSTRUMENT_DATES},
-        INSTRUMENT_DATES,
-        sent=changes,
-    )
+    dates_in_order(changes, INSTRUMENT_DATES, stored=instrument)
     save_changes(
         session, instrument, changes, actor=actor, kind="instrument", subject_id=instrument.code
     )
@@ -182,7 +176,7 @@ RATIFICATION_DATES = (("signed_on", "ratified_on", "in_force_on"), ("ratified_on
 
 def ratification_dates_in_order(data: RatificationPut) -> None:
     for chain in RATIFICATION_DATES:
-        dates_in_order(data.model_dump(include=set(chain)), chain, sent=chain)
+        dates_in_order(data.model_dump(), chain)
 
 
 def ratification_of(country: str, instrument: str) -> sa.ColumnElement[bool]:
@@ -227,7 +221,7 @@ def put_ratification(
     instrument_code = get_instrument(session, code=instrument).code
     ratification_dates_in_order(data)
     values = data.model_dump()
-    values["sources"] = list(dict.fromkeys(data.sources))
+    unique_lists(values, "sources")
     # One pair has one record, whoever may see it, deleted or not.
     recorded = session.exec(
         select(Ratification, records.visible_to(Ratification, principal)).where(
@@ -263,7 +257,7 @@ def put_ratification(
 def _codes(raw: Sequence[str] | None) -> list[str] | None:
     if raw is None:
         return None
-    return list(dict.fromkeys(code.upper() for code in raw))
+    return unique(code.upper() for code in raw)
 
 
 def ratification_matrix(

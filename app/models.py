@@ -1,21 +1,26 @@
 """Every table model, imported so that SQLModel.metadata is complete for Alembic and the tests."""
 
+from app.activities.models import Activity
 from app.agreements.models import Agreement, AgreementParty
 from app.audit.models import AuditEntry
 from app.countries.models import Country
+from app.field_visits.models import FieldVisit
 from app.identity.models import ApiToken, Organisation, User
 from app.laws.models import Law, LawAgreement, LawInstrument
 from app.members.models import Membership, Parliamentarian
+from app.recommendations.models import Recommendation, TimelineEntry
 from app.records.models import ChangeEvent, IdempotencyKey, Revision
 from app.treaties.models import Instrument, Ratification
 
 __all__ = [
+    "Activity",
     "Agreement",
     "AgreementParty",
     "ApiToken",
     "AuditEntry",
     "ChangeEvent",
     "Country",
+    "FieldVisit",
     "IdempotencyKey",
     "Instrument",
     "Law",
@@ -25,6 +30,8 @@ __all__ = [
     "Organisation",
     "Parliamentarian",
     "Ratification",
+    "Recommendation",
     "Revision",
+    "TimelineEntry",
     "User",
 ]

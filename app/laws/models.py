@@ -5,7 +5,6 @@ from enum import StrEnum
 from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import StringConstraints
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.core.db import enum_column_type
@@ -20,6 +19,7 @@ from app.core.schemas import (
 )
 from app.countries.codes import CountryCode
 from app.records.models import Record, RecordFilters, RecordPublic, Shared, Visibility
+from app.treaties.models import InstrumentCodeIn
 
 
 class LawKind(StrEnum):
@@ -141,12 +141,6 @@ class Law(LawFields, Record, table=True):
     def agreement_ids(self) -> list[uuid.UUID]:
         return [link.agreement_id for link in self.agreement_links]
 
-
-# An instrument's code as a caller may write it: any case, stored upper-case (c189 -> C189).
-InstrumentCodeIn = Annotated[
-    str,
-    StringConstraints(min_length=2, max_length=16, pattern=r"^[A-Za-z][A-Za-z0-9-]*$"),
-]
 
 MAX_INSTRUMENTS = 50
 MAX_AGREEMENTS = 100

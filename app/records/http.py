@@ -338,7 +338,18 @@ def add_lifecycle_routes(
         result = service.revisions(session, kind, row, page)
         snapshots = kind.present(session, principal, [item.snapshot for item in result.items])
         revisions = [
-            RevisionPublic.model_validate(item, update={"snapshot": snapshot})
+            RevisionPublic.model_validate(
+                item,
+                update={
+                    "snapshot": snapshot,
+                    # A change to what the caller may not read is not named either.
+                    "changed_fields": [
+                        name
+                        for name in item.changed_fields
+                        if snapshot.get(name) == item.snapshot.get(name)
+                    ],
+                },
+            )
             for item, snapshot in zip(result.items, snapshots, strict=True)
         ]
         presented: Page[RevisionPublic] = Page(items=revisions, next_cursor=result.next_cursor)

@@ -30,6 +30,8 @@ class RecordAction(StrEnum):
     updated = "updated"
     deleted = "deleted"
     restored = "restored"
+    # An update that makes a record public in its final form (a field-visit report).
+    published = "published"
 
 
 class Shared(SQLModel):

@@ -7,7 +7,7 @@ two concurrent writers one wins and the other is refused.
 """
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -23,6 +23,7 @@ from app.audit.service import Actor
 from app.core.db import utcnow
 from app.core.errors import (
     ConflictError,
+    InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     PreconditionFailedError,
@@ -59,6 +60,8 @@ class RecordKind(Generic[R]):
 
     # Takes out of records (in JSON form) what the caller may not see of them, a page at a time.
     redact: "Redactor | None" = None
+    # Narrows, for a caller, which records of this kind exist at all, beyond visibility.
+    restrict: "Restriction | None" = None
 
     def key(self) -> Sequence[InstrumentedAttribute[Any]]:
         return self.order_key or (self.model.created_at, self.model.id)  # type: ignore[return-value]
@@ -75,8 +78,16 @@ class RecordKind(Generic[R]):
             return snapshots
         return self.redact(session, principal, snapshots)
 
+    def visible(self, principal: Principal) -> sa.ColumnElement[bool]:
+        """The records of this kind the caller may find."""
+        seen = visible_to(self.model, principal)
+        if self.restrict is None:
+            return seen
+        return sa.and_(seen, self.restrict(principal))
+
 
 Redactor = Callable[[Session, Principal, list[dict[str, Any]]], list[dict[str, Any]]]
+Restriction = Callable[[Principal], sa.ColumnElement[bool]]
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -101,7 +112,7 @@ def select_visible(
     """The records of this kind the caller may see, narrowed by the filters all kinds share;
     domain services add their own."""
     model = kind.model
-    statement = select(model).where(visible_to(model, principal))
+    statement = select(model).where(kind.visible(principal))
     if filters.include_deleted:
         if not may_see_deleted(principal):
             raise PermissionDeniedError("Only secretariat admins can list deleted records.")
@@ -127,13 +138,74 @@ def find(
     deleted_at = col(kind.model.deleted_at)
     statement = select(kind.model).where(
         where,
-        visible_to(kind.model, principal),
+        kind.visible(principal),
         deleted_at.is_not(None) if deleted else deleted_at.is_(None),
     )
     row = session.exec(statement).first()
     if row is None:
         raise NotFoundError(f"No {kind.name.replace('_', ' ')} here, or not one you can see.")
     return row
+
+
+def seen_ids(
+    session: Session, kind: RecordKind[Any], principal: Principal | None, ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of `ids` naming records of this kind the caller may find (with no caller, as for
+    a script: any not deleted)."""
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    model = kind.model
+    condition: sa.ColumnElement[bool] = col(model.deleted_at).is_(None)
+    if principal is not None:
+        condition = sa.and_(condition, kind.visible(principal))
+    return set(session.exec(select(model.id).where(col(model.id).in_(wanted), condition)))
+
+
+def links(
+    session: Session,
+    kind: RecordKind[Any],
+    principal: Principal | None,
+    ids: Iterable[uuid.UUID],
+    *,
+    field: str,
+    stored: Iterable[uuid.UUID] = (),
+) -> list[uuid.UUID]:
+    """The ids a record links to in `field`, each once, in id order.
+
+    Each id not `stored` already must name a record of `kind` the caller may find. Stored links
+    the caller cannot see stay: it was never shown them, so its list cannot have dropped them.
+    """
+    wanted = set(ids)
+    stored = set(stored)
+    new = wanted - stored
+    missing = sorted(new - seen_ids(session, kind, principal, new))
+    if missing:
+        noun = kind.name.replace("_", " ")
+        raise InvalidInputError(
+            f"No {noun} with the id {', '.join(map(str, missing))}, or not one you can see.",
+            field=field,
+        )
+    if principal is not None and not principal.is_secretariat:
+        wanted |= stored - seen_ids(session, kind, principal, stored)
+    return sorted(wanted)
+
+
+def hide_unseen_links(
+    session: Session,
+    principal: Principal,
+    records: list[dict[str, Any]],
+    *,
+    field: str,
+    kind: RecordKind[Any],
+) -> list[dict[str, Any]]:
+    """Records (in JSON form) naming in `field` only the records of `kind` the caller may find:
+    an id is itself a finding."""
+    named = {uuid.UUID(linked) for record in records for linked in record[field]}
+    if not named or principal.is_secretariat:
+        return records
+    seen = {str(linked) for linked in seen_ids(session, kind, principal, named)}
+    return [{**record, field: [i for i in record[field] if i in seen]} for record in records]
 
 
 def page(
@@ -202,6 +274,7 @@ def update(
     *,
     actor: Actor,
     if_match: str | None,
+    action: RecordAction = RecordAction.updated,
 ) -> R:
     """Apply `changes` (attribute values, child rows included) if `if_match` still holds.
 
@@ -221,7 +294,7 @@ def update(
         return row
     _stamp(row, actor)
     _flush(session, kind, if_match=if_match)
-    _commit_write(session, kind, row, RecordAction.updated, changed, kind.snapshot(row), actor)
+    _commit_write(session, kind, row, action, changed, kind.snapshot(row), actor)
     return row
 
 

@@ -37,6 +37,12 @@ InstrumentCode = Annotated[
     ),
 ]
 
+# An instrument's code as a caller may write it: any case, stored upper-case (c189 -> C189).
+InstrumentCodeIn = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=16, pattern=r"^[A-Za-z][A-Za-z0-9-]*$"),
+]
+
 
 class InstrumentFields(SQLModel):
     body: InstrumentBody = Field(sa_type=enum_column_type(InstrumentBody))

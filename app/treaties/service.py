@@ -99,6 +99,20 @@ def get_instrument(session: Session, *, code: str) -> Instrument:
 INSTRUMENT_ORDER: tuple[InstrumentedAttribute[Any], ...] = (Instrument.code,)  # type: ignore[assignment]
 
 
+def known_instrument_codes(
+    session: Session, codes: Sequence[str], *, field: str = "instrument_codes"
+) -> list[str]:
+    """The codes upper-cased, each once, in code order; every one must be a known instrument."""
+    wanted = sorted(unique(code.upper() for code in codes))
+    if not wanted:
+        return []
+    known = set(session.exec(select(Instrument.code).where(col(Instrument.code).in_(wanted))))
+    unknown = [code for code in wanted if code not in known]
+    if unknown:
+        raise InvalidInputError(f"No instrument with the code {', '.join(unknown)}.", field=field)
+    return wanted
+
+
 def select_instruments(
     *,
     body: InstrumentBody | None = None,

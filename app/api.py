@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Security
 
+from app.activities.router import router as activities_router
 from app.agreements.router import router as agreements_router
 from app.audit.router import router as audit_router
 from app.countries.router import router as countries_router
@@ -34,5 +35,6 @@ for router in (
     agreements_router,
     laws_router,
     parliamentarians_router,
+    activities_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

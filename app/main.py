@@ -78,6 +78,19 @@ TAGS = [
         "description": "Members of parliament in the caucus, their roles over time.",
     },
     {
+        "name": "activities",
+        "description": "Caucus meetings, seminars, exchange visits, oversight hearings, debates.",
+    },
+    {
+        "name": "field-visits",
+        "description": "Field-visit reports: partners write and submit them, the secretariat "
+        "publishes them. Testimonies are seen only by their organisation and the secretariat.",
+    },
+    {
+        "name": "recommendations",
+        "description": "Recommendations of field visits and activities, and what became of them.",
+    },
+    {
         "name": "laws",
         "description": "National laws, labour codes, regulations, policies and bills.",
     },

@@ -1,4 +1,4 @@
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -157,3 +157,62 @@ def editor(session: Session, secretariat: Organisation) -> User:
 @pytest.fixture
 def editor_headers(editor: User, settings: Settings) -> dict[str, str]:
     return login_headers(settings, editor)
+
+
+Headers = dict[str, str]
+
+
+def api_token_headers(
+    client: TestClient, admin_headers: Headers, organisation: Organisation, scopes: list[str]
+) -> Headers:
+    """Headers with a new API token of `organisation`, issued by an admin through the API."""
+    response = client.post(
+        "/api/v1/api-tokens",
+        json={"name": "sync", "organisation_id": str(organisation.id), "scopes": scopes},
+        headers=admin_headers,
+    )
+    assert response.status_code == 201, response.text
+    return bearer(response.json()["token"])
+
+
+@pytest.fixture
+def headers_of(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    secretariat: Organisation,
+    partner_organisation: Organisation,
+    admin_headers: Headers,
+) -> Callable[[str], Headers]:
+    """Headers for a kind of caller, made when first asked for."""
+
+    def organisation(name: str, kind: OrganisationKind) -> Organisation:
+        return identity.create_organisation(
+            session, actor=None, data=OrganisationCreate(name=name, kind=kind)
+        )
+
+    def make(caller: str) -> Headers:
+        if caller == "admin":
+            return admin_headers
+        if caller == "editor":
+            user = make_user(session, secretariat, Role.editor, "editor@example.org")
+            return login_headers(settings, user)
+        if caller == "secretariat-api-token":
+            scopes = ["records:read", "records:write"]
+            return api_token_headers(client, admin_headers, secretariat, scopes)
+        if caller == "partner":
+            user = make_user(session, partner_organisation, Role.partner, "partner@example.org")
+            return login_headers(settings, user)
+        if caller == "partner-api-token":
+            scopes = ["records:read", "reports:write"]
+            return api_token_headers(client, admin_headers, partner_organisation, scopes)
+        if caller == "reader":
+            union = organisation("Another Union", OrganisationKind.trade_union)
+            return login_headers(settings, make_user(session, union, Role.reader, "r@example.org"))
+        if caller == "parliament-editor":
+            office = organisation("Office of a member", OrganisationKind.parliament)
+            user = make_user(session, office, Role.editor, "office@example.org")
+            return login_headers(settings, user)
+        raise AssertionError(caller)
+
+    return make

@@ -287,6 +287,21 @@ def get_organisation(session: Session, *, organisation_id: uuid.UUID) -> Organis
     return organisation
 
 
+def known_organisation_ids(
+    session: Session, ids: Iterable[uuid.UUID], *, field: str = "partner_organisation_ids"
+) -> list[str]:
+    """The ids each once, in id order, as a record's JSON column keeps them; each must name an
+    organisation."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    known = set(session.exec(select(Organisation.id).where(col(Organisation.id).in_(wanted))))
+    unknown = [str(organisation_id) for organisation_id in wanted if organisation_id not in known]
+    if unknown:
+        raise InvalidInputError(f"No organisation with the id {', '.join(unknown)}.", field=field)
+    return [str(organisation_id) for organisation_id in wanted]
+
+
 def find_organisation(session: Session, *, id_or_name: str) -> Organisation:
     """An organisation by its id or its exact name, as people type them on a command line."""
     try:

@@ -18,6 +18,7 @@ from app.laws.models import (
     LawPublic,
     LawUpdate,
 )
+from app.records import links
 from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
 from app.records.service import RecordKind
@@ -27,7 +28,7 @@ from app.treaties import service as treaties
 def _hide_unseen_agreements(
     session: Session, principal: Principal, laws: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    return records.hide_unseen_links(
+    return links.hide_unseen_links(
         session, principal, laws, field="agreement_ids", kind=agreements.KIND
     )
 
@@ -82,7 +83,7 @@ def create_law(
     """Record a law; `agreement_ids` must name agreements `principal` can see."""
     dates_in_order(data.model_dump(), DATE_ORDER)
     codes = treaties.known_instrument_codes(session, data.instrument_codes)
-    agreement_ids = records.links(
+    agreement_ids = links.links(
         session, agreements.KIND, principal, data.agreement_ids, field="agreement_ids"
     )
     law = Law(
@@ -122,7 +123,7 @@ def update_law(
         codes = treaties.known_instrument_codes(session, changes.pop("instrument_codes"))
         changes["instrument_links"] = _instrument_links(law, codes)
     if "agreement_ids" in changes:
-        ids = records.links(
+        ids = links.links(
             session,
             agreements.KIND,
             principal,

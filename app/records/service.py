@@ -23,7 +23,6 @@ from app.audit.service import Actor
 from app.core.db import utcnow
 from app.core.errors import (
     ConflictError,
-    InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     PreconditionFailedError,
@@ -160,52 +159,6 @@ def seen_ids(
     if principal is not None:
         condition = sa.and_(condition, kind.visible(principal))
     return set(session.exec(select(model.id).where(col(model.id).in_(wanted), condition)))
-
-
-def links(
-    session: Session,
-    kind: RecordKind[Any],
-    principal: Principal | None,
-    ids: Iterable[uuid.UUID],
-    *,
-    field: str,
-    stored: Iterable[uuid.UUID] = (),
-) -> list[uuid.UUID]:
-    """The ids a record links to in `field`, each once, in id order.
-
-    Each id not `stored` already must name a record of `kind` the caller may find. Stored links
-    the caller cannot see stay: it was never shown them, so its list cannot have dropped them.
-    """
-    wanted = set(ids)
-    stored = set(stored)
-    new = wanted - stored
-    missing = sorted(new - seen_ids(session, kind, principal, new))
-    if missing:
-        noun = kind.name.replace("_", " ")
-        raise InvalidInputError(
-            f"No {noun} with the id {', '.join(map(str, missing))}, or not one you can see.",
-            field=field,
-        )
-    if principal is not None and not principal.is_secretariat:
-        wanted |= stored - seen_ids(session, kind, principal, stored)
-    return sorted(wanted)
-
-
-def hide_unseen_links(
-    session: Session,
-    principal: Principal,
-    records: list[dict[str, Any]],
-    *,
-    field: str,
-    kind: RecordKind[Any],
-) -> list[dict[str, Any]]:
-    """Records (in JSON form) naming in `field` only the records of `kind` the caller may find:
-    an id is itself a finding."""
-    named = {uuid.UUID(linked) for record in records for linked in record[field]}
-    if not named or principal.is_secretariat:
-        return records
-    seen = {str(linked) for linked in seen_ids(session, kind, principal, named)}
-    return [{**record, field: [i for i in record[field] if i in seen]} for record in records]
 
 
 def page(

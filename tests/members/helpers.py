@@ -12,10 +12,8 @@ from app.audit.service import Actor
 from app.identity.models import Organisation
 from app.members import service
 from app.members.models import ParliamentarianCreate
-from tests.conftest import bearer
 
 PARLIAMENTARIANS = "/api/v1/parliamentarians"
-API_TOKENS = "/api/v1/api-tokens"
 PROBLEM_JSON = "application/problem+json"
 CSV = {"Accept": "text/csv"}
 
@@ -101,17 +99,6 @@ def assert_invalid(response: httpx2.Response, *location: str | int) -> dict[str,
     locations = [tuple(error["location"]) for error in problem.get("errors", [])]
     assert tuple(location) in locations, locations
     return problem
-
-
-def api_token_headers(
-    client: TestClient, admin_headers: Headers, organisation: Organisation, scopes: list[str]
-) -> Headers:
-    response = client.post(
-        API_TOKENS,
-        json={"name": "sync", "organisation_id": str(organisation.id), "scopes": scopes},
-        headers=admin_headers,
-    )
-    return bearer(ok(response, 201)["token"])
 
 
 def record_parliamentarian(

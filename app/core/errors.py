@@ -39,6 +39,11 @@ class Problem(BaseModel):
     instance: str | None = Field(default=None, examples=["/api/v1/users/0b9a"])
     request_id: str | None = Field(default=None, examples=["6f1c2b0de7a94f3c9b6c1f6d4f0d2e11"])
     errors: list[FieldError] | None = None
+    allowed_next: list[str] | None = Field(
+        default=None,
+        description="For a refused step of a workflow: the steps the caller may take now.",
+        examples=[["submit"]],
+    )
 
 
 class DomainError(Exception):
@@ -64,6 +69,14 @@ class NotFoundError(DomainError):
 
 class ConflictError(DomainError):
     status = 409
+
+
+class TransitionError(ConflictError):
+    """A workflow step the record's state, or the caller's role, does not allow now."""
+
+    def __init__(self, detail: str, *, allowed_next: Sequence[str]) -> None:
+        super().__init__(detail)
+        self.allowed_next = list(allowed_next)
 
 
 class PreconditionFailedError(DomainError):
@@ -117,6 +130,7 @@ def problem_response(
     problem_type: str = "about:blank",
     errors: Sequence[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
+    allowed_next: Sequence[str] | None = None,
 ) -> JSONResponse:
     problem = Problem(
         type=problem_type,
@@ -126,6 +140,7 @@ def problem_response(
         instance=request.url.path,
         request_id=current_request_id(),
         errors=list(errors) if errors is not None else None,
+        allowed_next=list(allowed_next) if allowed_next is not None else None,
     )
     response_headers = dict(headers or {})
     if problem.request_id:
@@ -203,6 +218,7 @@ async def _handle_domain_error(request: Request, exc: Exception) -> JSONResponse
         problem_type=exc.problem_type,
         errors=exc.field_errors(),
         headers=exc.headers(),
+        allowed_next=exc.allowed_next if isinstance(exc, TransitionError) else None,
     )
 
 

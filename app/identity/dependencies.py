@@ -121,4 +121,8 @@ ReadPrincipal = Annotated[Principal, Security(require_scopes, scopes=[Scope.reco
 WritePrincipal = Annotated[
     Principal, Security(require_scopes, scopes=[Scope.records_read, Scope.records_write])
 ]
+# Partners write field-visit reports and recommendation updates; editors and admins too.
+ReportPrincipal = Annotated[
+    Principal, Security(require_scopes, scopes=[Scope.records_read, Scope.reports_write])
+]
 AdminPrincipal = Annotated[Principal, Security(require_scopes, scopes=[Scope.admin])]

@@ -58,12 +58,23 @@ def hide_unseen_links(
     field: str,
     kind: RecordKind[Any],
 ) -> list[dict[str, Any]]:
-    """Records (in JSON form) naming in `field` only the records of `kind` the caller may find."""
-    named = {uuid.UUID(linked) for record in records for linked in record[field]}
-    if not named or principal.is_secretariat:
+    """Records (in JSON form) naming in `field` (a list of ids, or one id or none) only the
+    records of `kind` the caller may find."""
+
+    def named(value: Any) -> list[str]:
+        return value if isinstance(value, list) else [value] if value else []
+
+    ids = {uuid.UUID(linked) for record in records for linked in named(record[field])}
+    if not ids or principal.is_secretariat:
         return records
-    seen = {str(linked) for linked in seen_ids(session, kind, principal, named)}
-    return [{**record, field: [i for i in record[field] if i in seen]} for record in records]
+    seen = {str(linked) for linked in seen_ids(session, kind, principal, ids)}
+
+    def shown(value: Any) -> Any:
+        if isinstance(value, list):
+            return [linked for linked in value if linked in seen]
+        return value if value in seen else None
+
+    return [{**record, field: shown(record[field])} for record in records]
 
 
 def check_links(

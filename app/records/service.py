@@ -200,8 +200,14 @@ def check_if_match(row: Record, if_match: str | None) -> None:
         )
 
 
-def create(session: Session, kind: RecordKind[R], row: R, *, actor: Actor) -> R:
-    """Add a new record, owned by the actor's organisation unless it names another."""
+def create(
+    session: Session, kind: RecordKind[R], row: R, *, actor: Actor, commit: bool = True
+) -> R:
+    """Add a new record, owned by the actor's organisation unless it names another.
+
+    With `commit` false the record waits for a later write of the same transaction to commit it,
+    so that several records are written all together or not at all.
+    """
     if actor.organisation_id is None and row.organisation_id is None:
         raise ValueError("a record needs an owning organisation")
     row.organisation_id = row.organisation_id or actor.organisation_id  # type: ignore[assignment]
@@ -215,7 +221,7 @@ def create(session: Session, kind: RecordKind[R], row: R, *, actor: Actor) -> R:
         for name, value in snapshot.items()
         if value not in (None, [], {}) and name not in BOOKKEEPING_FIELDS
     )
-    _commit_write(session, kind, row, RecordAction.created, filled, snapshot, actor)
+    _commit_write(session, kind, row, RecordAction.created, filled, snapshot, actor, commit=commit)
     return row
 
 
@@ -305,6 +311,8 @@ def _commit_write(
     changed: list[str],
     snapshot: dict[str, Any],
     actor: Actor,
+    *,
+    commit: bool = True,
 ) -> None:
     session.add(
         Revision(
@@ -340,6 +348,9 @@ def _commit_write(
             visibility=row.visibility,
         )
     )
+    if not commit:
+        session.flush()
+        return
     try:
         session.commit()
     except BaseException:

@@ -51,6 +51,7 @@ ORDERED_DATES = [
     ("ratified_on", "registered_on"),
     ("enacted_on", "effective_on"),
     ("started_on", "ended_on"),
+    ("start_date", "end_date"),
 ]
 # Record kinds that need two parties or more.
 TWO_PARTIES = {"mou", "bilateral_agreement"}
@@ -103,6 +104,17 @@ KNOWN_INSTRUMENTS = ("C087", "C098", "C097", "C143", "C189", "ICRMW")
 INSTRUMENT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,15}$")
 
 
+# Fields naming other records by id, in lists and alone.
+LINK_LISTS = (
+    "agreement_ids",
+    "law_ids",
+    "parliamentarian_ids",
+    "delegation",
+    "partner_organisation_ids",
+)
+LINKS = ("agreement_id", "law_id")
+
+
 def _keep_references(body: dict[str, Any]) -> None:
     """Point references at records that exist: generated codes and ids name none."""
     codes = body.get("instrument_codes")
@@ -112,9 +124,25 @@ def _keep_references(body: dict[str, Any]) -> None:
         body["instrument_codes"] = [
             KNOWN_INSTRUMENTS[i % len(KNOWN_INSTRUMENTS)] for i in range(len(codes))
         ]
-    ids = body.get("agreement_ids")
-    if isinstance(ids, list) and len(ids) <= 100 and all(_is_uuid(value) for value in ids):
-        body["agreement_ids"] = []
+    for field in LINK_LISTS:
+        ids = body.get(field)
+        if isinstance(ids, list) and len(ids) <= 100 and all(_is_uuid(value) for value in ids):
+            body[field] = []
+    for field in LINKS:
+        if _is_uuid(body.get(field)):
+            body[field] = None
+    if _is_uuid(body.get("source_id")) or body.get("source_type") in ("activity", "field_visit"):
+        body.pop("source_id", None)
+        body.pop("source_type", None)
+    code = body.get("instrument_code")
+    if isinstance(code, str) and INSTRUMENT_CODE.match(code):
+        body["instrument_code"] = KNOWN_INSTRUMENTS[len(code) % len(KNOWN_INSTRUMENTS)]
+    if _is_iso_date(body.get("start_date")) and type(body.get("year")) in (int, float):
+        body["year"] = date.fromisoformat(body["start_date"]).year
+    if "consent" in body and _is_uuid(body.get("id")):
+        body.pop("id")  # a testimony's id names one already in the report
+    if _is_iso_date(body.get("occurred_on")):
+        body["occurred_on"] = min(body["occurred_on"], date.today().isoformat())
 
 
 def _is_uuid(value: Any) -> bool:

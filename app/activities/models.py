@@ -5,11 +5,12 @@ from enum import StrEnum
 from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import Field as PydanticField
 from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.core.db import enum_column_type
-from app.core.schemas import HttpUrlStr, IsoDate, NotNull, SearchText, WriteModel
+from app.core.schemas import HttpUrlStr, IsoDate, NotBoolean, NotNull, SearchText, WriteModel
 from app.countries.codes import CountryCode
 from app.records.models import Record, RecordFilters, RecordPublic, Shared, Visibility
 from app.treaties.models import InstrumentCodeIn
@@ -24,6 +25,7 @@ class ActivityKind(StrEnum):
     other = "other"
 
 
+Year = Annotated[int, PydanticField(ge=1, le=9999), NotBoolean]
 Outcome = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 MAX_LINKS = 100
@@ -45,10 +47,8 @@ class ActivityFields(SQLModel):
         schema_extra={"examples": ["2026-03-10"]},
     )
     end_date: IsoDate | None = Field(default=None, description="Not before start_date.")
-    year: int | None = Field(
+    year: Year | None = Field(
         default=None,
-        ge=1990,
-        le=2100,
         description="The year it took place: set from start_date, or given alone when only the "
         "year is known.",
         schema_extra={"examples": [2026]},
@@ -137,7 +137,7 @@ class ActivityUpdate(WriteModel):
     )
     start_date: IsoDate | None = None
     end_date: IsoDate | None = Field(default=None, description="Not before start_date.")
-    year: int | None = Field(default=None, ge=1990, le=2100)
+    year: Year | None = None
     country: CountryCode | None = None
     city: str | None = Field(default=None, max_length=200)
     summary: str | None = Field(default=None, max_length=20_000)
@@ -168,7 +168,7 @@ class ActivityPublic(ActivityFields, ActivityLinks, RecordPublic):
 class ActivityFilters(RecordFilters):
     kind: ActivityKind | None = None
     country: CountryCode | None = Field(default=None, description="Where it took place.")
-    year: int | None = Field(default=None, ge=1990, le=2100, description="The year it took place.")
+    year: int | None = Field(default=None, ge=1, le=9999, description="The year it took place.")
     parliamentarian: uuid.UUID | None = Field(
         default=None, description="Activities this parliamentarian took part in, by id."
     )

@@ -20,9 +20,11 @@ from app.identity import service as identity
 from app.identity.service import Principal
 from app.laws import service as laws
 from app.members import service as members
+from app.members.models import Parliamentarian
 from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique_lists
 from app.records.links import LinkField, check_links, hide_all_unseen
+from app.records.models import RecordFilters
 from app.records.service import RecordKind
 from app.treaties import service as treaties
 
@@ -41,7 +43,11 @@ def _hide_unseen_links(
 
 
 KIND = RecordKind(
-    name="activity", model=Activity, public_model=ActivityPublic, redact=_hide_unseen_links
+    name="activity",
+    model=Activity,
+    public_model=ActivityPublic,
+    plural="activities",
+    redact=_hide_unseen_links,
 )
 
 
@@ -89,9 +95,13 @@ def select_activities(principal: Principal, filters: ActivityFilters) -> SelectO
     if filters.year is not None:
         statement = statement.where(Activity.year == filters.year)
     if filters.parliamentarian is not None:
-        # An id's text appears in the JSON list only as that id.
+        # An id's text appears in the JSON list only as that id. A parliamentarian the caller
+        # may not see takes part in nothing it is shown, or the filter would reveal the link.
         ids_text = sa.cast(col(Activity.parliamentarian_ids), sa.Text)
-        statement = statement.where(ids_text.contains(str(filters.parliamentarian)))
+        seen = records.select_visible(members.KIND, principal, RecordFilters()).where(
+            col(Parliamentarian.id) == filters.parliamentarian
+        )
+        statement = statement.where(ids_text.contains(str(filters.parliamentarian)), seen.exists())
     if filters.q:
         needle = filters.q.lower()
         statement = statement.where(

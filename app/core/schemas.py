@@ -90,6 +90,17 @@ def _iso_date_only(value: Any) -> Any:
     raise ValueError("expected a date written YYYY-MM-DD")
 
 
+def _not_a_boolean(value: Any) -> Any:
+    # JSON Schema's integers are numbers with no fraction (2.0 is one); pydantic would also
+    # take `true` for 1.
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, not true or false")
+    return value
+
+
+# Marks an integer in a body; put after its bounds, or the schema loses them.
+NotBoolean = BeforeValidator(_not_a_boolean)
+
 # A calendar date (signed_on, adopted_on, ...), given as YYYY-MM-DD.
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 

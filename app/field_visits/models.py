@@ -6,12 +6,13 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import Field as PydanticField
 from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.agreements.models import Sector
 from app.core.db import UTCDateTime, enum_column_type
-from app.core.schemas import HttpUrlStr, IsoDate, NotNull, SearchText, WriteModel
+from app.core.schemas import HttpUrlStr, IsoDate, NotBoolean, NotNull, SearchText, WriteModel
 from app.countries.codes import CountryCode
 from app.records.models import Record, RecordFilters, RecordPublic, Shared, Visibility
 
@@ -50,8 +51,9 @@ class Community(WriteModel):
         description="The workers' countries of origin, ISO 3166-1 alpha-2 codes.",
         schema_extra={"examples": [["ID", "PH"]]},
     )
-    workers_met: int | None = Field(
-        default=None, ge=0, le=1_000_000, description="How many workers the delegation met."
+    workers_met: Annotated[int, PydanticField(ge=0, le=1_000_000), NotBoolean] | None = Field(
+        default=None,
+        description="How many workers the delegation met.",
     )
 
 

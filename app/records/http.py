@@ -244,7 +244,7 @@ def collection(
         params,
         key=kind.key(),
         public_model=kind.public_model,
-        name=kind.name + "s",
+        name=kind.plural or kind.name + "s",
         presenter=presenter,
     )
 

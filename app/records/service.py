@@ -57,6 +57,8 @@ class RecordKind(Generic[R]):
     # Unique together and never changed, so pages stay stable while records are written.
     order_key: Sequence[InstrumentedAttribute[Any]] = field(default=())
 
+    # What a file of many of them is called, when not the name with an "s".
+    plural: str = ""
     # Takes out of records (in JSON form) what the caller may not see of them, a page at a time.
     redact: "Redactor | None" = None
     # Narrows, for a caller, which records of this kind exist at all, beyond visibility.

@@ -222,11 +222,14 @@ def test_a_year_contradicting_the_start_date_is_refused_naming_year(
     assert activity_count(session) == 0
 
 
-@pytest.mark.parametrize("year", [1989, 2101])
-def test_a_year_out_of_range_is_refused_naming_year(
-    client: TestClient, admin_headers: Headers, year: int
+@pytest.mark.parametrize("year", [0, 10_000, "soon"])
+def test_a_year_no_date_could_have_is_refused_naming_year(
+    client: TestClient, session: Session, admin_headers: Headers, year: int | str
 ) -> None:
     assert_invalid(client.post(ACTIVITIES, json=body(year=year), headers=admin_headers), "year")
+    assert activity_count(session) == 0
+    created = create(client, admin_headers)
+    assert_invalid(patch(client, admin_headers, created["id"], {"year": year}), "year")
 
 
 def test_a_patch_of_the_start_date_moves_the_year_with_it(
@@ -270,6 +273,16 @@ def test_a_patch_giving_a_start_date_to_a_year_only_activity_must_agree_with_the
     )
     changed = ok(patch(client, admin_headers, created["id"], {"start_date": "2020-03-01"}))
     assert (changed["start_date"], changed["year"]) == ("2020-03-01", 2020)
+
+
+def test_a_patch_nulling_the_year_keeps_the_year_of_the_start_date(
+    client: TestClient, admin_headers: Headers
+) -> None:
+    created = create(client, admin_headers, start_date="2023-05-01")
+
+    changed = ok(patch(client, admin_headers, created["id"], {"year": None, "city": "Male"}))
+
+    assert (changed["start_date"], changed["year"]) == ("2023-05-01", 2023)
 
 
 def test_an_end_date_before_the_start_date_is_refused_naming_end_date(

@@ -1,4 +1,4 @@
-"""The `caucus` command: serve, migrate, create the first admin, load reference data."""
+"""The `caucus` command: serve, migrate, create the first admin, load reference and demo data."""
 
 from typing import Annotated
 
@@ -8,12 +8,13 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.core import migrations
-from app.core.config import Settings
+from app.core.config import Environment, Settings
 from app.core.db import create_db_engine, writing_engine
 from app.core.errors import DomainError
 from app.core.logging import configure_logging, logging_config
 from app.identity import service as identity
 from app.identity.models import ApiTokenCreate
+from app.reference.demo import load_demo
 from app.reference.loader import load_reference
 
 cli = typer.Typer(
@@ -169,6 +170,25 @@ def load_reference_command(
         typer.echo("No reference tables in this schema yet; nothing to load.")
     for result in results:
         typer.echo(f"{result.name}: {result.rows} rows loaded or updated")
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Load the caucus meetings of its founding statement and a small set of fictional records
+    (named `[DEMO] ...`) to explore the API with; safe to run again. Refused in production."""
+    settings = _settings()
+    if settings.environment is Environment.production:
+        typer.echo("Refusing to load demo data in production.", err=True)
+        raise typer.Exit(code=1)
+    engine = create_db_engine(settings)
+    try:
+        with Session(writing_engine(engine)) as session:
+            load_reference(session)
+            results = load_demo(session)
+    finally:
+        engine.dispose()
+    for result in results:
+        typer.echo(f"{result.name}: {result.records} records added")
 
 
 def main() -> None:

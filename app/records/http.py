@@ -1,7 +1,7 @@
 """The record lifecycle over HTTP: ETags, If-Match, Idempotency-Key, CSV, and the routes every
 record type has (read, delete, restore, revisions), declared once for all of them."""
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from fastapi.dependencies.models import Dependant
 from pydantic import BaseModel
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
+from starlette import types as asgi
 
 from app.core.db import SessionDep
 from app.core.errors import ConflictError, InvalidInputError, problem_responses
@@ -140,18 +141,39 @@ class RecordRoute(AuthenticatedRoute):
                 for name, value in response.headers.items()
                 if name in idempotency.KEPT_HEADERS
             }
-            await run_in_threadpool(
-                idempotency.remember,
-                engine,
-                caller=principal.key,
-                key=key,
-                status_code=response.status_code,
-                body=bytes(response.body),
-                headers=kept,
-            )
-            return response
+
+            async def remember() -> None:
+                await run_in_threadpool(
+                    idempotency.remember,
+                    engine,
+                    caller=principal.key,
+                    key=key,
+                    status_code=response.status_code,
+                    body=bytes(response.body),
+                    headers=kept,
+                )
+
+            return _RememberedBeforeSent(response, remember)
 
         return handle_once
+
+
+class _RememberedBeforeSent(Response):
+    """A response stored for replays just before it is sent.
+
+    Not earlier: until FastAPI closes the endpoint's session, after this route's handler
+    returns, that session may still hold a transaction (on SQLite, the write lock) that the
+    store would wait on. Not later: a client retrying as soon as it has the response must find
+    it stored, not still in progress.
+    """
+
+    def __init__(self, response: Response, remember: Callable[[], Awaitable[None]]) -> None:
+        self.__dict__.update(response.__dict__)
+        self._remember = remember
+
+    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        await self._remember()
+        await super().__call__(scope, receive, send)
 
 
 def present(

@@ -193,3 +193,20 @@ def test_of_two_identical_requests_at_once_one_creates_and_the_other_is_409_or_a
                 assert replay.status_code == 201
                 assert replay.content == created.content
             assert agreements_titled(session, title) == 1
+
+
+def test_a_response_read_after_the_write_is_stored_and_replayed(
+    client: TestClient, reference: None, headers_of: Any
+) -> None:
+    """A report shown to its authors is read again after its write (for withdrawn consents),
+    which on SQLite opened a transaction the store of the response had to wait for."""
+    partner = {**headers_of("partner-api-token"), "Idempotency-Key": "report-1"}
+    report = {"title": "Visit", "country": "MY", "start_date": "2026-03-10"}
+    first = client.post("/api/v1/field-visits", json=report, headers=partner)
+    assert first.status_code == 201, first.text
+
+    replay = client.post("/api/v1/field-visits", json=report, headers=partner)
+
+    assert replay.status_code == 201, replay.text
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.content == first.content

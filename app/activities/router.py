@@ -21,14 +21,16 @@ from app.records.export import CSV_RESPONSE
 from app.records.http import (
     IdempotencyKeyDep,
     IfMatch,
-    RecordRoute,
     add_lifecycle_routes,
     collection,
     created,
     present,
+    record_route,
 )
 
-router = APIRouter(prefix="/activities", tags=["activities"], route_class=RecordRoute)
+router = APIRouter(
+    prefix="/activities", tags=["activities"], route_class=record_route(service.KIND)
+)
 
 RecordId = Annotated[
     uuid.UUID,

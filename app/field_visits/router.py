@@ -25,14 +25,16 @@ from app.records.export import CSV_RESPONSE
 from app.records.http import (
     IdempotencyKeyDep,
     IfMatch,
-    RecordRoute,
     add_lifecycle_routes,
     collection,
     created,
     present,
+    record_route,
 )
 
-router = APIRouter(prefix="/field-visits", tags=["field-visits"], route_class=RecordRoute)
+router = APIRouter(
+    prefix="/field-visits", tags=["field-visits"], route_class=record_route(service.KIND)
+)
 
 RecordId = Annotated[
     uuid.UUID,

@@ -98,8 +98,8 @@ def _unpublished_findable(principal: Principal) -> sa.ColumnElement[bool]:
     )
 
 
-def _withdrawn_now(session: Session, report_ids: set[str]) -> set[str]:
-    """Ids of testimonies whose consent is withdrawn in the reports as they are now."""
+def _given_now(session: Session, report_ids: set[str]) -> set[str]:
+    """Ids of the testimonies the reports hold now with consent given."""
     rows = session.exec(
         select(FieldVisit.testimonies).where(
             col(FieldVisit.id).in_([uuid.UUID(report_id) for report_id in report_ids])
@@ -109,7 +109,7 @@ def _withdrawn_now(session: Session, report_ids: set[str]) -> set[str]:
         testimony["id"]
         for testimonies in rows
         for testimony in testimonies
-        if testimony["consent"] == Consent.withdrawn
+        if testimony["consent"] == Consent.given
     }
 
 
@@ -117,7 +117,8 @@ def _present(
     session: Session, principal: Principal, reports: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Testimonies for the owning organisation and the secretariat only; links the caller may
-    see only. A revision may predate a withdrawal of consent, so consent is read as it is now."""
+    see only. The owner's view of an old revision keeps only the testimonies still in the
+    report with consent given: a withdrawal, or a removal, reaches back into the history."""
     reports = hide_all_unseen(session, principal, reports, LINKS)
     if principal.is_secretariat:
         return reports
@@ -126,14 +127,12 @@ def _present(
         for report in reports
         if _reads_testimonies(principal, report["organisation_id"])
     }
-    withdrawn = _withdrawn_now(session, owned) if owned else set()
+    given = _given_now(session, owned) if owned else set()
     return [
         {
             **report,
             "testimonies": [
-                testimony
-                for testimony in report["testimonies"]
-                if testimony["consent"] == Consent.given and testimony["id"] not in withdrawn
+                testimony for testimony in report["testimonies"] if testimony["id"] in given
             ]
             if report["id"] in owned
             else None,

@@ -106,7 +106,8 @@ class TimelineEntryFields(SQLModel):
     )
     status: RecommendationStatus = Field(
         sa_type=enum_column_type(RecommendationStatus),
-        description="The recommendation's status from then on.",
+        description="The recommendation's status from then on (unless a later-dated entry "
+        "says otherwise).",
         schema_extra={"examples": ["in_progress"]},
     )
     note: str | None = Field(
@@ -158,7 +159,7 @@ class Recommendation(RecommendationFields, Record, table=True):
         sa_relationship_kwargs={
             "lazy": "selectin",
             "cascade": "all, delete-orphan",
-            "order_by": "TimelineEntry.position",
+            "order_by": "(TimelineEntry.occurred_on, TimelineEntry.position)",
         },
     )
 
@@ -218,7 +219,10 @@ class TimelineEntryPublic(TimelineEntryFields):
 class RecommendationPublic(RecommendationFields, RecordPublic):
     status: RecommendationStatus = Field(description=STATUS_DESCRIPTION)
     overdue: bool = Field(description="Its due date has passed and it is not yet closed.")
-    timeline: list[TimelineEntryPublic] = Field(description="Updates, oldest first.")
+    timeline: list[TimelineEntryPublic] = Field(
+        description="Updates in the order they happened; the latest one's status is the "
+        "recommendation's."
+    )
 
 
 class RecommendationFilters(RecordFilters):

@@ -1,5 +1,6 @@
 """Recommendations: their sources and links, their filters, and the timeline that moves them."""
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from app.recommendations.models import (
 from app.records import links
 from app.records import service as records
 from app.records.changes import refuse_nulls
+from app.records.models import RecordFilters
 from app.records.service import RecordKind
 from app.treaties import service as treaties
 
@@ -134,10 +136,22 @@ def select_recommendations(
     elif filters.source is not None:
         statement = statement.where(Recommendation.source_type == SourceType(filters.source))
     if filters.source_id is not None:
-        statement = statement.where(Recommendation.source_id == filters.source_id)
+        # A source the caller may not see is the source of nothing it is shown, or the filter
+        # would reveal the link.
+        seen = sa.or_(
+            *(
+                records.select_visible(_source_kind(source_type), principal, RecordFilters())
+                .where(col(_source_kind(source_type).model.id) == filters.source_id)
+                .exists()
+                for source_type in SourceType
+            )
+        )
+        statement = statement.where(Recommendation.source_id == filters.source_id, seen)
     if filters.overdue is not None:
+        due_on = col(Recommendation.due_on)
         overdue = sa.and_(
-            col(Recommendation.due_on) < utcnow().date(),
+            due_on.is_not(None),
+            due_on < utcnow().date(),
             col(Recommendation.status).not_in(CLOSED_STATUSES),
         )
         statement = statement.where(overdue if filters.overdue else sa.not_(overdue))
@@ -203,8 +217,14 @@ def add_to_timeline(
         position=len(recommendation.timeline),
         recorded_by=actor.key,
     )
-    changes = {"timeline": [*recommendation.timeline, entry], "status": data.status}
+    timeline = sorted([*recommendation.timeline, entry], key=_in_time)
+    # An entry dated before the latest one fills in the past; the status is the latest one's.
+    changes = {"timeline": timeline, "status": timeline[-1].status}
     return records.update(session, KIND, recommendation, changes, actor=actor, if_match=if_match)
+
+
+def _in_time(entry: TimelineEntry) -> tuple[date, int]:
+    return entry.occurred_on, entry.position
 
 
 def from_report(session: Session, report: FieldVisit, *, actor: Actor) -> list[Recommendation]:

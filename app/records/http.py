@@ -1,6 +1,7 @@
 """The record lifecycle over HTTP: ETags, If-Match, Idempotency-Key, CSV, and the routes every
 record type has (read, delete, restore, revisions), declared once for all of them."""
 
+import json
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, Security, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
@@ -83,6 +85,10 @@ def _honours_idempotency(dependant: Dependant) -> bool:
 class RecordRoute(AuthenticatedRoute):
     """Authenticates before the body is read, and replays POSTs made with an Idempotency-Key."""
 
+    # The record type the routes answer with, so that a replay is shown as the caller may read
+    # the record now (see `record_route`).
+    kind: RecordKind[Any] | None = None
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         if not _honours_idempotency(self.dependant):
@@ -115,8 +121,13 @@ class RecordRoute(AuthenticatedRoute):
             if outcome is idempotency.Claim.replay:
                 assert stored is not None  # noqa: S101 - a replay has its stored response
                 assert stored.status_code is not None  # noqa: S101
+                content = stored.response_body
+                if self.kind is not None and content:
+                    content = await run_in_threadpool(
+                        _as_readable_now, engine, principal, self.kind, content
+                    )
                 return Response(
-                    content=stored.response_body,
+                    content=content,
                     status_code=stored.status_code,
                     headers={**stored.response_headers, idempotency.REPLAY_HEADER: "true"},
                 )
@@ -156,6 +167,25 @@ class RecordRoute(AuthenticatedRoute):
             return _RememberedBeforeSent(response, remember)
 
         return handle_once
+
+
+def record_route(kind: RecordKind[Any]) -> type[RecordRoute]:
+    """The route class of a record type's router."""
+    return type(f"{kind.name.title().replace('_', '')}Route", (RecordRoute,), {"kind": kind})
+
+
+def _as_readable_now(
+    engine: sa.Engine, principal: Principal, kind: RecordKind[Any], body: bytes
+) -> bytes:
+    """A stored response's record as the caller may read it now: what it may no longer see
+    (a testimony whose consent was withdrawn since) is not replayed."""
+    record = json.loads(body)
+    if not isinstance(record, dict) or "id" not in record:
+        return body
+    with Session(engine) as session:
+        [readable] = kind.present(session, principal, [record])
+    # Rendered as the first response was, so a replay of an unchanged record is the same bytes.
+    return bytes(JSONResponse(readable).body)
 
 
 class _RememberedBeforeSent(Response):

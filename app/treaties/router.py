@@ -18,13 +18,13 @@ from app.identity.models import Scope
 from app.records.export import CSV_RESPONSE
 from app.records.http import (
     IfMatch,
-    RecordRoute,
     UpdatedSince,
     add_lifecycle_routes,
     collection,
     created,
     listing,
     present,
+    record_route,
 )
 from app.treaties import service
 from app.treaties.models import (
@@ -46,7 +46,7 @@ instruments_router = APIRouter(
     prefix="/instruments", tags=["instruments"], route_class=AuthenticatedRoute
 )
 ratifications_router = APIRouter(
-    prefix="/ratifications", tags=["ratifications"], route_class=RecordRoute
+    prefix="/ratifications", tags=["ratifications"], route_class=record_route(service.RATIFICATION)
 )
 
 

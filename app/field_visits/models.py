@@ -267,7 +267,7 @@ class FieldVisitPublic(FieldVisitFields, FieldVisitContent, RecordPublic):
 
 
 class ReturnRequest(WriteModel):
-    reason: str = Field(
+    reason: Annotated[str, StringConstraints(strip_whitespace=True)] = Field(
         min_length=1,
         max_length=5000,
         description="What the authors are to change before they submit it again.",

@@ -38,7 +38,7 @@ from app.recommendations import service as recommendations
 from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique_lists
 from app.records.links import LinkField, check_links, hide_all_unseen
-from app.records.models import RecordAction
+from app.records.models import RecordAction, Visibility
 from app.records.service import RecordKind
 
 LINKS = (
@@ -141,12 +141,31 @@ def _present(
     ]
 
 
+def _shown_as(report: FieldVisit) -> Visibility:
+    """Until published a report is its authors' and reviewers' business alone."""
+    if report.status is ReportStatus.published:
+        return report.visibility
+    return Visibility.restricted
+
+
+def _revision_shown(principal: Principal, snapshot: dict[str, Any]) -> bool:
+    """The versions before publication are shown to those who could find the report then."""
+    return (
+        snapshot["status"] == ReportStatus.published
+        or principal.is_secretariat
+        or reviews(principal)
+        or str(principal.organisation.id) == snapshot["organisation_id"]
+    )
+
+
 KIND = RecordKind(
     name="field_visit",
     model=FieldVisit,
     public_model=FieldVisitPublic,
     redact=_present,
     restrict=_unpublished_findable,
+    shown_as=_shown_as,
+    revision_shown=_revision_shown,
 )
 
 
@@ -375,6 +394,8 @@ def publish(
 def _not_under_review(done: str, principal: Principal | None, report: FieldVisit) -> str:
     if not reviews(principal):
         return f"Only an editor or the secretariat's admins have a report {done}."
-    if report.status in EDITABLE:
-        return f"The report is a {report.status.value} never submitted: it cannot be {done}."
+    if report.status is ReportStatus.draft:
+        return f"The report is a draft never submitted: it cannot be {done}."
+    if report.status is ReportStatus.returned:
+        return f"The report was returned to its authors: it cannot be {done} until resubmitted."
     return f"The report is {report.status.value}: only a submitted report can be {done}."

@@ -388,6 +388,10 @@ def add_lifecycle_routes(
         """Every version of the record, newest first: who wrote it, when, and what changed."""
         row = service.find(session, kind, principal, where)
         result = service.revisions(session, kind, row, page)
+        if kind.revision_shown is not None:
+            # A page may then hold fewer than `limit`; its cursor still leads on.
+            shown = [item for item in result.items if kind.revision_shown(principal, item.snapshot)]
+            result = Page(items=shown, next_cursor=result.next_cursor)
         snapshots = kind.present(session, principal, [item.snapshot for item in result.items])
         revisions = [
             RevisionPublic.model_validate(

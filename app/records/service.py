@@ -63,6 +63,10 @@ class RecordKind(Generic[R]):
     redact: "Redactor | None" = None
     # Narrows, for a caller, which records of this kind exist at all, beyond visibility.
     restrict: "Restriction | None" = None
+    # Who may learn of a write from its change event, when not the record's visibility.
+    shown_as: Callable[[R], Visibility] | None = None
+    # Whether the caller may read a revision (by its snapshot), when not every revision.
+    revision_shown: Callable[[Principal, dict[str, Any]], bool] | None = None
 
     def key(self) -> Sequence[InstrumentedAttribute[Any]]:
         return self.order_key or (self.model.created_at, self.model.id)  # type: ignore[return-value]
@@ -347,7 +351,7 @@ def _commit_write(
             occurred_at=row.updated_at,
             actor_organisation_id=actor.organisation_id,
             organisation_id=row.organisation_id,
-            visibility=row.visibility,
+            visibility=kind.shown_as(row) if kind.shown_as else row.visibility,
         )
     )
     if not commit:

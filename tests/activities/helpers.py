@@ -1,14 +1,8 @@
 """What the activity tests share: paths, valid bodies, records to link to, and checks."""
 
-import csv
-import io
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import httpx2
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
@@ -21,13 +15,25 @@ from app.laws.models import LawCreate
 from app.members import service as members
 from app.members.models import ParliamentarianCreate
 from app.records.models import Visibility
+from tests.api import RecordCollection, ok
+from tests.api import assert_invalid as assert_invalid
+from tests.api import assert_problem as assert_problem
+from tests.api import counting_statements as counting_statements
 
 ACTIVITIES = "/api/v1/activities"
+
 PARLIAMENTARIANS = "/api/v1/parliamentarians"
 AGREEMENTS = "/api/v1/agreements"
 LAWS = "/api/v1/laws"
-PROBLEM_JSON = "application/problem+json"
-CSV = {"Accept": "text/csv"}
+
+_COLLECTION = RecordCollection(ACTIVITIES)
+read = _COLLECTION.read
+patch = _COLLECTION.patch
+revisions = _COLLECTION.revisions
+listed = _COLLECTION.listed
+listed_ids = _COLLECTION.listed_ids
+csv_response = _COLLECTION.csv_response
+csv_rows = _COLLECTION.csv_rows
 
 Headers = dict[str, str]
 
@@ -50,80 +56,11 @@ def body(**overrides: Any) -> dict[str, Any]:
     }
 
 
-def ok(response: httpx2.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
 def create(client: TestClient, headers: Headers, **overrides: Any) -> dict[str, Any]:
     created: dict[str, Any] = ok(
         client.post(ACTIVITIES, json=body(**overrides), headers=headers), 201
     )
     return created
-
-
-def read(client: TestClient, headers: Headers, record_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = ok(client.get(f"{ACTIVITIES}/{record_id}", headers=headers))
-    return found
-
-
-def patch(
-    client: TestClient,
-    headers: Headers,
-    record_id: str,
-    changes: dict[str, Any],
-    **extra_headers: str,
-) -> httpx2.Response:
-    return client.patch(
-        f"{ACTIVITIES}/{record_id}", json=changes, headers={**headers, **extra_headers}
-    )
-
-
-def revisions(client: TestClient, headers: Headers, record_id: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = ok(
-        client.get(f"{ACTIVITIES}/{record_id}/revisions", headers=headers)
-    )["items"]
-    return items
-
-
-def listed(client: TestClient, headers: Headers, **params: Any) -> list[dict[str, Any]]:
-    """Every activity the list gives for these filters (one page of up to 200)."""
-    page = ok(client.get(ACTIVITIES, params={"limit": 200, **params}, headers=headers))
-    assert page["next_cursor"] is None
-    items: list[dict[str, Any]] = page["items"]
-    return items
-
-
-def listed_ids(client: TestClient, headers: Headers, **params: Any) -> set[str]:
-    return {item["id"] for item in listed(client, headers, **params)}
-
-
-def csv_response(client: TestClient, headers: Headers, **params: Any) -> httpx2.Response:
-    response = client.get(ACTIVITIES, params=params, headers={**headers, **CSV})
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/csv")
-    return response
-
-
-def csv_rows(client: TestClient, headers: Headers, **params: Any) -> list[dict[str, str]]:
-    text = csv_response(client, headers, **params).content.decode("utf-8")
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def assert_problem(response: httpx2.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    problem: dict[str, Any] = response.json()
-    assert problem["status"] == status
-    return problem
-
-
-def assert_invalid(response: httpx2.Response, field: str) -> dict[str, Any]:
-    """A 422 problem whose errors name the body field `field`."""
-    problem = assert_problem(response, 422)
-    locations = [tuple(error["location"][:2]) for error in problem.get("errors", [])]
-    assert ("body", field) in locations, locations
-    return problem
 
 
 def activity_count(session: Session) -> int:
@@ -221,17 +158,3 @@ def record_activity(session: Session, organisation: Organisation, **fields: Any)
 
 
 # ---- what a request costs -------------------------------------------------------------------
-
-
-@contextmanager
-def counting_statements(engine: sa.Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)

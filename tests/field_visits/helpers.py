@@ -19,13 +19,14 @@ from app.identity.models import Organisation, OrganisationCreate, OrganisationKi
 from app.recommendations.models import Recommendation
 from app.records.models import ChangeEvent, Revision
 from tests.activities.helpers import (
-    counting_statements,
     create_agreement,
     create_law,
     create_parliamentarian,
     record_law,
     record_parliamentarian,
 )
+from tests.api import RecordCollection, assert_problem, ok
+from tests.api import counting_statements as counting_statements
 from tests.conftest import login_headers, make_user
 
 # Shared with the activity tests: records to link to, and what a request costs.
@@ -43,6 +44,10 @@ RECOMMENDATIONS = "/api/v1/recommendations"
 PROBLEM_JSON = "application/problem+json"
 CSV = {"Accept": "text/csv"}
 MISSING = "5d70e6d8-033e-452a-a1bf-f36a6c165897"
+
+_COLLECTION = RecordCollection(FIELD_VISITS)
+listed = _COLLECTION.listed
+listed_ids = _COLLECTION.listed_ids
 
 Headers = dict[str, str]
 
@@ -78,11 +83,6 @@ def body(**overrides: Any) -> dict[str, Any]:
 
 
 # ---- requests -------------------------------------------------------------------------------
-
-
-def ok(response: httpx2.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def path_of(record_id: str) -> str:
@@ -165,18 +165,6 @@ def revisions(client: TestClient, headers: Headers, record_id: str) -> list[dict
     return items
 
 
-def listed(client: TestClient, headers: Headers, **params: Any) -> list[dict[str, Any]]:
-    """Every report the list gives for these filters (one page of up to 200)."""
-    page = ok(client.get(FIELD_VISITS, params={"limit": 200, **params}, headers=headers))
-    assert page["next_cursor"] is None
-    items: list[dict[str, Any]] = page["items"]
-    return items
-
-
-def listed_ids(client: TestClient, headers: Headers, **params: Any) -> set[str]:
-    return {item["id"] for item in listed(client, headers, **params)}
-
-
 def csv_rows(client: TestClient, headers: Headers, **params: Any) -> list[dict[str, str]]:
     response = client.get(FIELD_VISITS, params=params, headers={**headers, **CSV})
     assert response.status_code == 200, response.text
@@ -196,14 +184,6 @@ def recommendations_listed(
 
 
 # ---- checks ---------------------------------------------------------------------------------
-
-
-def assert_problem(response: httpx2.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    problem: dict[str, Any] = response.json()
-    assert problem["status"] == status
-    return problem
 
 
 def assert_invalid(response: httpx2.Response, *location: str | int) -> dict[str, Any]:

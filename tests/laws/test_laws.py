@@ -5,13 +5,10 @@ import csv
 import io
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx2
 import pytest
-import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
@@ -28,6 +25,7 @@ from app.laws.models import Law, LawCreate, LawKind, LawStatus
 from app.main import create_app
 from app.records.http import IdempotencyKeyDep, RecordRoute
 from app.records.models import Visibility
+from tests.api import counting_statements
 from tests.conftest import login_headers, make_user
 
 pytestmark = pytest.mark.usefixtures("reference")
@@ -856,20 +854,6 @@ def test_another_organisations_restricted_law_is_404_to_a_partner_on_write_route
 
 
 # ---- what a list page costs ----------------------------------------------------------------
-
-
-@contextmanager
-def counting_statements(engine: sa.Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def test_a_page_of_200_laws_costs_as_many_statements_as_a_page_of_5(

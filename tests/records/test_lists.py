@@ -4,17 +4,15 @@ whatever its size."""
 
 import base64
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.identity.models import User
+from tests.api import counting_statements
 from tests.records.helpers import AGREEMENTS, actor_of, create, ok, problem, seed
 
 
@@ -147,20 +145,6 @@ def test_updated_since_lists_only_records_changed_at_or_after_it(
     problem(
         client.get(AGREEMENTS, params={"updated_since": "yesterday"}, headers=admin_headers), 422
     )
-
-
-@contextmanager
-def counting_statements(engine: sa.Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def test_a_page_of_200_costs_as_many_statements_as_a_page_of_5(

@@ -97,15 +97,14 @@ TAGS = [
 ]
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.engine.dispose()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = create_db_engine(settings)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
-
     app = FastAPI(
         title="Caucus Oversight API",
         version=__version__,
@@ -116,12 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         responses=problem_responses(500),
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.writing_engine = writing_engine(engine)
-    app.state.rate_limiter = RateLimiter(settings.redis_url or "memory://")
-    app.state.rate_limits = RateLimits.from_settings(settings)
-
+    serve_with(app, settings)
     register_error_handlers(app)
     document_unreadable_bodies(app)
     # Added innermost first: the request id wraps everything so even a 413 or CORS refusal has one.
@@ -140,6 +134,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     _mount_docs(app)
     return app
+
+
+def serve_with(app: FastAPI, settings: Settings) -> None:
+    """Give `app` what its requests read from its state: settings, database and rate limits.
+
+    Everything else `settings` decides (body limit, CORS) is fixed when the app is created.
+    """
+    engine = create_db_engine(settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.writing_engine = writing_engine(engine)
+    app.state.rate_limiter = RateLimiter(settings.redis_url or "memory://")
+    app.state.rate_limits = RateLimits.from_settings(settings)
 
 
 def _mount_docs(app: FastAPI) -> None:

@@ -19,9 +19,9 @@ from app.identity.models import (
     User,
     UserCreate,
 )
-from app.main import create_app
-from app.reference.loader import load_reference
+from app.main import create_app, serve_with
 from tests import databases
+from tests.databases import Templates
 
 ADMIN_PASSWORD = "correct horse battery staple"
 
@@ -39,18 +39,19 @@ def cheap_password_hashing() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def template_database_url(
-    tmp_path_factory: pytest.TempPathFactory, worker_id: str
-) -> Iterator[str]:
-    url = databases.migrated_template(tmp_path_factory.mktemp("template"), worker_id)
-    yield url
+def templates(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Templates]:
+    made = databases.migrated_templates(tmp_path_factory.mktemp("template"), worker_id)
+    yield made
     if not databases.ON_SQLITE:
         databases.drop_postgres_database(databases.worker_database_name(worker_id))
 
 
 @pytest.fixture
-def database_url(template_database_url: str, tmp_path: Path) -> str:
-    return databases.clean_database(template_database_url, tmp_path)
+def database_url(templates: Templates, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    # The reference data comes with the database, copied from a template it was loaded into
+    # once, rather than loaded again for each test that asks for `reference`.
+    wanted = "reference" in request.fixturenames
+    return databases.clean_database(templates, tmp_path, with_reference=wanted)
 
 
 @pytest.fixture
@@ -58,11 +59,44 @@ def settings(database_url: str) -> Settings:
     return Settings(_env_file=None, database_url=database_url, environment="development")
 
 
-@pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
+# What `create_app` fixes from the settings; the rest is read from the app's state per request.
+BUILT_FROM_SETTINGS = ("max_body_bytes", "cors_origins")
+
+
+@pytest.fixture(scope="session")
+def built_app() -> FastAPI:
+    """One application per worker. FastAPI prepares each route on an app's first request, about
+    a tenth of a second for all of them: every test would pay it again on an app of its own."""
+    return create_app(Settings(_env_file=None, database_url="sqlite://", environment="development"))
+
+
+def serving(settings: Settings) -> Iterator[FastAPI]:
     application = create_app(settings)
     yield application
     application.state.engine.dispose()
+
+
+@pytest.fixture
+def own_app(settings: Settings) -> Iterator[FastAPI]:
+    """An application of the test's own, for a test that adds routes to it."""
+    yield from serving(settings)
+
+
+@pytest.fixture
+def app(settings: Settings, built_app: FastAPI) -> Iterator[FastAPI]:
+    """The application serving the test's settings and database."""
+    built_with = built_app.state.settings
+    if not all(
+        getattr(settings, name) == getattr(built_with, name) for name in BUILT_FROM_SETTINGS
+    ):
+        yield from serving(settings)
+        return
+    routes = list(built_app.routes)
+    built_app.state.engine.dispose()
+    serve_with(built_app, settings)
+    yield built_app
+    built_app.state.engine.dispose()
+    assert built_app.routes == routes, "a test adding routes to the app must use `own_app`"
 
 
 @pytest.fixture
@@ -82,9 +116,9 @@ def session(app: FastAPI) -> Iterator[Session]:
 
 
 @pytest.fixture
-def reference(session: Session) -> None:
-    """Countries and instruments, which records refer to."""
-    load_reference(session)
+def reference(database_url: str) -> None:
+    """Countries and instruments, which records refer to, as `caucus load-reference` loads
+    them: the test's database is made with them (see `database_url`)."""
 
 
 @pytest.fixture

@@ -2,14 +2,16 @@
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
-import app.models  # noqa: F401 - every table, for truncation
+import app.models  # noqa: F401 - every table, for emptying
 from app.core import migrations
+from app.reference.loader import load_reference
 
 TEST_DATABASE_URL = os.environ.get("CAUCUS_TEST_DATABASE_URL", "sqlite://")
 ON_SQLITE = TEST_DATABASE_URL.startswith("sqlite")
@@ -51,31 +53,104 @@ def worker_database_name(worker_id: str) -> str:
     return f"{base}_{worker_id}_{os.getpid()}"
 
 
-def migrated_template(directory: Path, worker_id: str) -> str:
-    """A database at the latest migration, made once per test run and worker."""
+@dataclass(frozen=True)
+class Templates:
+    """Where each test's database comes from: the schema at the latest migration, with and
+    without the reference data (countries, instruments) that most tests need."""
+
+    empty_url: str
+    reference_url: str
+
+
+# On PostgreSQL the reference rows wait in this schema of the template database, copied back
+# into the emptied tables for each test that wants them.
+REFERENCE_SCHEMA = "reference_rows"
+
+
+def migrated_templates(directory: Path, worker_id: str) -> Templates:
+    """The templates, made once per test run and worker."""
     if ON_SQLITE:
-        url = sqlite_url(directory / "template.db")
-    else:
-        url = recreate_postgres_database(worker_database_name(worker_id))
+        empty_url = sqlite_url(directory / "template.db")
+        migrations.upgrade(empty_url)
+        reference_path = directory / "reference.db"
+        shutil.copyfile(directory / "template.db", reference_path)
+        reference_url = sqlite_url(reference_path)
+        _load_reference(reference_url)
+        return Templates(empty_url=empty_url, reference_url=reference_url)
+    url = recreate_postgres_database(worker_database_name(worker_id))
     migrations.upgrade(url)
-    return url
-
-
-def clean_database(template_url: str, directory: Path) -> str:
-    """A database with the schema and no rows: a copy of the template, or the template emptied."""
-    if ON_SQLITE:
-        template = make_url(template_url).database
-        assert template is not None
-        target = directory / "caucus.db"
-        shutil.copyfile(template, target)
-        return sqlite_url(target)
-    engine = sa.create_engine(template_url, poolclass=sa.pool.NullPool)
+    _load_reference(url)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as connection:
-            # Replica mode skips triggers, among them the audit log's append-only guard.
-            connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
-            tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
-            connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            connection.execute(sa.text(f'CREATE SCHEMA "{REFERENCE_SCHEMA}"'))
+            for table in _tables_with_rows(connection):
+                copy = f'CREATE TABLE "{REFERENCE_SCHEMA}"."{table}" AS SELECT * FROM "{table}"'  # noqa: S608
+                connection.execute(sa.text(copy))
     finally:
         engine.dispose()
-    return template_url
+    return Templates(empty_url=url, reference_url=url)
+
+
+def _load_reference(url: str) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with Session(engine) as session:
+            load_reference(session)
+    finally:
+        engine.dispose()
+
+
+def _tables_with_rows(connection: sa.Connection) -> list[str]:
+    return [
+        table.name
+        for table in SQLModel.metadata.sorted_tables
+        if connection.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first()
+    ]
+
+
+def clean_database(templates: Templates, directory: Path, *, with_reference: bool) -> str:
+    """A database with the schema, and the reference data if asked for, and no other rows: a
+    copy of a template file, or the template database emptied."""
+    if ON_SQLITE:
+        template = make_url(templates.reference_url if with_reference else templates.empty_url)
+        assert template.database is not None
+        target = directory / "caucus.db"
+        shutil.copyfile(template.database, target)
+        return sqlite_url(target)
+    engine = sa.create_engine(templates.empty_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            sequences = (
+                connection.execute(
+                    sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+                )
+                .scalars()
+                .all()
+            )
+            reference_tables = (
+                connection.execute(
+                    sa.text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
+                    {"schema": REFERENCE_SCHEMA},
+                )
+                .scalars()
+                .all()
+            )
+            # Table and sequence names come from the metadata and the catalog, never from input.
+            # Replica mode skips triggers (among them the audit log's append-only guard) and
+            # foreign-key checks. DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE's
+            # new files for every table cost half a second a test where DELETE costs milliseconds.
+            statements = [
+                "SET LOCAL session_replication_role = replica",
+                *(f'DELETE FROM "{table.name}"' for table in SQLModel.metadata.sorted_tables),  # noqa: S608
+                *(f'ALTER SEQUENCE "{sequence}" RESTART' for sequence in sequences),
+                *(
+                    f'INSERT INTO "{table}" SELECT * FROM "{REFERENCE_SCHEMA}"."{table}"'  # noqa: S608
+                    for table in (reference_tables if with_reference else [])
+                ),
+            ]
+            # One round trip for all of them.
+            connection.exec_driver_sql(";\n".join(statements))
+    finally:
+        engine.dispose()
+    return templates.empty_url

@@ -52,12 +52,12 @@ class _Payload(BaseModel):
 
 
 @pytest.fixture
-def app_with_json_route(app: FastAPI) -> FastAPI:
-    @app.post("/test-only/payload")
+def app_with_json_route(own_app: FastAPI) -> FastAPI:
+    @own_app.post("/test-only/payload")
     def accept_payload(payload: _Payload) -> _Payload:
         return payload
 
-    return app
+    return own_app
 
 
 def _assert_field_errors(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -128,12 +128,12 @@ def test_malformed_json_is_a_422_problem_that_does_not_echo_the_body(
 
 
 @pytest.fixture
-def app_with_failing_route(app: FastAPI) -> FastAPI:
-    @app.get("/test-only/boom")
+def app_with_failing_route(own_app: FastAPI) -> FastAPI:
+    @own_app.get("/test-only/boom")
     def boom() -> None:
         raise RuntimeError("secret sql detail")
 
-    return app
+    return own_app
 
 
 def test_unexpected_exception_is_a_500_problem_without_its_details(
@@ -164,12 +164,12 @@ def test_unexpected_exception_is_logged_with_its_traceback(
     assert str(logged[0].exc_info[1]) == "secret sql detail"
 
 
-def test_domain_error_renders_with_its_status_and_detail(app: FastAPI) -> None:
-    @app.get("/test-only/missing")
+def test_domain_error_renders_with_its_status_and_detail(own_app: FastAPI) -> None:
+    @own_app.get("/test-only/missing")
     def missing() -> None:
         raise NotFoundError("No record with this id.")
 
-    with TestClient(app) as client:
+    with TestClient(own_app) as client:
         response = client.get("/test-only/missing")
 
     body = assert_problem(response, 404)

@@ -97,12 +97,12 @@ def test_validation_problem_request_id_equals_the_header(client: TestClient) -> 
     assert assert_problem(response, 422)["request_id"] == response.headers["X-Request-ID"]
 
 
-def test_unexpected_error_still_carries_the_request_id(app: FastAPI) -> None:
-    @app.get("/test-only/boom")
+def test_unexpected_error_still_carries_the_request_id(own_app: FastAPI) -> None:
+    @own_app.get("/test-only/boom")
     def boom() -> None:
         raise RuntimeError("secret sql detail")
 
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(own_app, raise_server_exceptions=False) as client:
         generated = client.get("/test-only/boom")
         echoed = client.get("/test-only/boom", headers={"X-Request-ID": "trace-500"})
 

@@ -175,7 +175,11 @@ def _keep_references(body: dict[str, Any]) -> None:
         body.pop("source_id", None)
         body.pop("source_type", None)
     subject_type = body.get("subject_type")
-    if subject_type in SUBJECTS and _is_uuid(body.get("subject_id")):
+    if (
+        isinstance(subject_type, str)
+        and subject_type in SUBJECTS
+        and _is_uuid(body.get("subject_id"))
+    ):
         body["subject_id"] = str(SUBJECTS[subject_type])
     if _is_uuid(body.get("rubric_id")):
         body["rubric_id"] = str(DEFAULT_RUBRIC_ID)

@@ -10,7 +10,7 @@ from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, enum_column_type, new_id, utcnow
-from app.core.schemas import HttpUrlStr, IsoDate, NotNull, SearchText, WriteModel
+from app.core.schemas import HttpUrlStr, IsoDate, NotNull, SearchText, Timestamp, WriteModel
 from app.records.models import Record, RecordFilters, RecordPublic, Shared, Visibility
 
 # The rubric shipped in app/reference/rubric.csv, loaded as reference data under this id so
@@ -131,6 +131,9 @@ class RubricPublic(RubricFields):
 class RubricFilters(SQLModel):
     name: RubricName | None = Field(default=None, description="Every version of this rubric.")
     q: SearchText | None = Field(default=None, description="Words in the title.")
+    updated_since: Timestamp | None = Field(
+        default=None, description="Only versions changed at or after this time (RFC 3339)."
+    )
 
 
 # ---- assessments ----------------------------------------------------------------------------

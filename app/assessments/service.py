@@ -104,6 +104,8 @@ def select_rubrics(filters: RubricFilters) -> SelectOfScalar[Rubric]:
     if filters.q:
         needle = filters.q.lower()
         statement = statement.where(func.lower(Rubric.title).contains(needle, autoescape=True))
+    if filters.updated_since is not None:
+        statement = statement.where(col(Rubric.updated_at) >= filters.updated_since)
     return statement
 
 

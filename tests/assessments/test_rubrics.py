@@ -47,6 +47,8 @@ def test_the_default_rubric_is_loaded_from_the_reference_csv(
     assert fair["title"] == "Fair recruitment"
     assert "ILO C181 Art. 7" in fair["basis"]
     assert ok(client.get(f"{RUBRICS}/{DEFAULT_RUBRIC}", headers=partner_headers)) == rubric
+    later = {"updated_since": "2999-01-01T00:00:00Z"}
+    assert ok(client.get(RUBRICS, params=later, headers=partner_headers))["items"] == []
 
 
 def test_loading_the_reference_data_again_adds_no_rubric(session: Session) -> None:

@@ -283,7 +283,9 @@ def latest_published_scores(
         col(Assessment.deleted_at).is_(None),
     )
     if principal is not None:
-        condition = sa.and_(condition, records.visible_to(Assessment, principal))
+        # Whole visibility, its subject's included, so a caller naming ids it was never shown
+        # learns nothing of them.
+        condition = sa.and_(condition, KIND.visible(principal))
     rows = session.exec(
         select(
             col(Assessment.subject_id),

@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from app.assessments import service
 from app.assessments.models import SubjectType
-from app.identity.models import Organisation
+from app.identity.models import ROLE_SCOPES, Organisation, Role
+from app.identity.service import Principal
 from app.records.models import Visibility
 from tests.assessments.helpers import (
     ASSESSMENTS,
@@ -20,6 +21,7 @@ from tests.assessments.helpers import (
     create_law,
     listed_ids,
     ok,
+    publish,
     published,
     read,
     record_law,
@@ -56,6 +58,7 @@ def test_an_assessment_of_a_law_the_caller_cannot_see_is_not_found(
     client: TestClient,
     session: Session,
     secretariat: Organisation,
+    partner_organisation: Organisation,
     admin_headers: Headers,
     partner_headers: Headers,
 ) -> None:
@@ -63,6 +66,15 @@ def test_an_assessment_of_a_law_the_caller_cannot_see_is_not_found(
     shared = create(client, admin_headers, law, visibility="public")
     assert_problem(client.get(f"{ASSESSMENTS}/{shared['id']}", headers=partner_headers), 404)
     assert listed_ids(client, partner_headers, subject_id=law) == set()
+    publish(client, admin_headers, shared["id"])
+    partner = Principal(
+        organisation=partner_organisation,
+        role=Role.partner,
+        scopes=ROLE_SCOPES[Role.partner],
+    )
+    # Asked of a law it cannot see, the service tells the partner nothing either.
+    scores = service.latest_published_scores(session, partner, SubjectType.law, {uuid.UUID(law)})
+    assert scores == {}
 
 
 def test_a_restricted_published_assessment_is_left_out_of_other_callers_latest_score(

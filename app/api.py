@@ -4,6 +4,7 @@ from fastapi import APIRouter, Security
 
 from app.activities.router import router as activities_router
 from app.agreements.router import router as agreements_router
+from app.assessments.router import assessments_router, rubrics_router
 from app.audit.router import router as audit_router
 from app.countries.router import router as countries_router
 from app.field_visits.router import router as field_visits_router
@@ -40,5 +41,7 @@ for router in (
     activities_router,
     field_visits_router,
     recommendations_router,
+    rubrics_router,
+    assessments_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

@@ -94,6 +94,17 @@ TAGS = [
         "name": "laws",
         "description": "National laws, labour codes, regulations, policies and bills.",
     },
+    {
+        "name": "rubrics",
+        "description": "Versioned lists of criteria agreements and laws are assessed against; "
+        "`default` is shipped. A version in use never changes: make a new one (admin).",
+    },
+    {
+        "name": "assessments",
+        "description": "Rubric-based reviews of agreements and laws: a rating per criterion with "
+        "evidence, a derived score, draft then published. Agreements and laws show the latest "
+        "published score.",
+    },
 ]
 
 

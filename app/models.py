@@ -2,6 +2,7 @@
 
 from app.activities.models import Activity
 from app.agreements.models import Agreement, AgreementParty
+from app.assessments.models import Assessment, Rubric
 from app.audit.models import AuditEntry
 from app.countries.models import Country
 from app.field_visits.models import FieldVisit
@@ -17,6 +18,7 @@ __all__ = [
     "Agreement",
     "AgreementParty",
     "ApiToken",
+    "Assessment",
     "AuditEntry",
     "ChangeEvent",
     "Country",
@@ -32,6 +34,7 @@ __all__ = [
     "Ratification",
     "Recommendation",
     "Revision",
+    "Rubric",
     "TimelineEntry",
     "User",
 ]

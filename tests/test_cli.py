@@ -183,6 +183,8 @@ def test_load_reference_succeeds_and_running_it_again_changes_nothing(database_u
     assert f"instruments: {len(INSTRUMENT_CODES)} rows" in first.stdout
     assert "countries: 0 rows" in second.stdout
     assert "instruments: 0 rows" in second.stdout
+    assert "rubrics: 1 rows" in first.stdout
+    assert "rubrics: 0 rows" in second.stdout
 
 
 def test_load_reference_loads_every_country_and_the_six_instruments(database_url: str) -> None:

@@ -11,6 +11,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+import pytest
 import schemathesis
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from fastapi import FastAPI
@@ -18,9 +19,25 @@ from hypothesis import HealthCheck, settings
 from schemathesis import Case, HookContext
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from sqlmodel import Session
 
+from app.agreements import service as agreements
+from app.agreements.models import (
+    Agreement,
+    AgreementKind,
+    AgreementParty,
+    AgreementStatus,
+    PartyRole,
+)
+from app.assessments.models import DEFAULT_RUBRIC_ID, MAX_CRITERIA
+from app.assessments.service import RUBRIC_FILE
+from app.audit.service import Actor
 from app.core.config import Settings
+from app.identity.models import Organisation
+from app.laws import service as laws
+from app.laws.models import Law, LawKind, LawStatus
 from app.main import create_app
+from app.records import service as records
 
 # The document only depends on the code, so it is read once from an app with no database. Every
 # request goes to the test's own `app` fixture instead (bound to its own clean database); were one
@@ -70,6 +87,7 @@ def map_body(context: HookContext, body: Any) -> Any:
         for name, value in zip(present, sorted(body[name] for name in present), strict=True):
             body[name] = value
     _keep_party_rules(body)
+    _keep_keys_unique(body)
     # Nested objects (a membership, a contact) keep the same rules.
     for value in list(body.values()):
         for nested in value if isinstance(value, list) else [value]:
@@ -100,6 +118,20 @@ def _keep_party_rules(body: dict[str, Any]) -> None:
     body["parties"] = unique
 
 
+def _keep_keys_unique(body: dict[str, Any]) -> None:
+    """A rubric's criteria have a key each once."""
+    criteria = body.get("criteria")
+    if (
+        isinstance(criteria, list)
+        and len(criteria) <= MAX_CRITERIA
+        and all(
+            isinstance(criterion, dict) and isinstance(criterion.get("key"), str)
+            for criterion in criteria
+        )
+    ):
+        body["criteria"] = list({criterion["key"]: criterion for criterion in criteria}.values())
+
+
 KNOWN_INSTRUMENTS = ("C087", "C098", "C097", "C143", "C189", "ICRMW")
 INSTRUMENT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,15}$")
 
@@ -113,6 +145,14 @@ LINK_LISTS = (
     "partner_organisation_ids",
 )
 LINKS = ("agreement_id", "law_id")
+# Subjects of assessments, recorded for the test by `assessable`.
+SUBJECTS = {
+    "agreement": uuid.UUID("6a1d4c2e-0b3f-4e5a-9c7d-8e9f0a1b2c3d"),
+    "law": uuid.UUID("7b2e5d3f-1c4a-4f6b-8d9e-9f0a1b2c3d4e"),
+}
+with RUBRIC_FILE.open(encoding="utf-8") as _rubric:
+    DEFAULT_CRITERIA = [line.split(",", 1)[0] for line in _rubric.read().splitlines()[1:]]
+CRITERION_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def _keep_references(body: dict[str, Any]) -> None:
@@ -134,6 +174,16 @@ def _keep_references(body: dict[str, Any]) -> None:
     if _is_uuid(body.get("source_id")) or body.get("source_type") in ("activity", "field_visit"):
         body.pop("source_id", None)
         body.pop("source_type", None)
+    subject_type = body.get("subject_type")
+    if (
+        isinstance(subject_type, str)
+        and subject_type in SUBJECTS
+        and _is_uuid(body.get("subject_id"))
+    ):
+        body["subject_id"] = str(SUBJECTS[subject_type])
+    if _is_uuid(body.get("rubric_id")):
+        body["rubric_id"] = str(DEFAULT_RUBRIC_ID)
+    _rate_default_criteria(body)
     code = body.get("instrument_code")
     if isinstance(code, str) and INSTRUMENT_CODE.match(code):
         body["instrument_code"] = KNOWN_INSTRUMENTS[len(code) % len(KNOWN_INSTRUMENTS)]
@@ -143,6 +193,26 @@ def _keep_references(body: dict[str, Any]) -> None:
         body.pop("id")  # a testimony's id names one already in the report
     if _is_iso_date(body.get("occurred_on")):
         body["occurred_on"] = min(body["occurred_on"], date.today().isoformat())
+
+
+def _rate_default_criteria(body: dict[str, Any]) -> None:
+    """Ratings name criteria of the default rubric (the only one there is), each once."""
+    ratings = body.get("ratings")
+    if (
+        not isinstance(ratings, list)
+        or len(ratings) > MAX_CRITERIA
+        or not all(
+            isinstance(rating, dict)
+            and isinstance(rating.get("criterion"), str)
+            and CRITERION_KEY.match(rating["criterion"])
+            for rating in ratings
+        )
+    ):
+        return
+    # Fewer ratings than the schema's maximum are as valid as the ones generated.
+    del ratings[len(DEFAULT_CRITERIA) :]
+    for rating, key in zip(ratings, DEFAULT_CRITERIA, strict=False):
+        rating["criterion"] = key
 
 
 def _is_uuid(value: Any) -> bool:
@@ -161,6 +231,28 @@ def _is_iso_date(value: Any) -> bool:
     return True
 
 
+@pytest.fixture
+def assessable(session: Session, secretariat: Organisation, reference: None) -> None:
+    """An agreement and a law to assess, under the ids `SUBJECTS` gives generated bodies."""
+    actor = Actor(organisation_id=secretariat.id)
+    agreement = Agreement(
+        id=SUBJECTS["agreement"],
+        title="Memorandum of Understanding on Domestic Workers",
+        kind=AgreementKind.multilateral_agreement,
+        status=AgreementStatus.in_force,
+        parties=[AgreementParty(country="PH", role=PartyRole.origin, position=0)],
+    )
+    records.create(session, agreements.KIND, agreement, actor=actor)
+    law = Law(
+        id=SUBJECTS["law"],
+        country="PH",
+        title="Domestic Workers Act",
+        kind=LawKind.act,
+        status=LawStatus.in_force,
+    )
+    records.create(session, laws.KIND, law, actor=actor)
+
+
 @schema.parametrize()
 @settings(
     max_examples=25,
@@ -171,7 +263,7 @@ def _is_iso_date(value: Any) -> bool:
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 def test_every_operation_conforms_to_its_documentation(
-    case: Case, app: FastAPI, admin_headers: dict[str, str], reference: None
+    case: Case, app: FastAPI, admin_headers: dict[str, str], assessable: None
 ) -> None:
     # The coverage phase does not pass its bodies through the hooks.
     case.body = map_body(None, case.body)  # type: ignore[arg-type]

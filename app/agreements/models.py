@@ -10,6 +10,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from sqlmodel import Field, Relationship, SQLModel
 
+from app.assessments.models import LATEST_SCORE_DESCRIPTION, LatestScore
 from app.core.db import enum_column_type
 from app.core.schemas import (
     HttpUrlStr,
@@ -203,6 +204,7 @@ class AgreementUpdate(WriteModel):
 
 class AgreementPublic(AgreementFields, RecordPublic):
     parties: list[PartyPublic]
+    latest_score: LatestScore | None = Field(default=None, description=LATEST_SCORE_DESCRIPTION)
 
 
 class AgreementFilters(RecordFilters):

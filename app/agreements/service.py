@@ -1,6 +1,7 @@
 """Agreements: the rules an agreement keeps, its filters, and its writes through the lifecycle."""
 
 from collections import Counter
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
@@ -18,6 +19,8 @@ from app.agreements.models import (
     Party,
     PartyRole,
 )
+from app.assessments import service as assessments
+from app.assessments.models import SubjectType
 from app.audit.service import Actor
 from app.core.errors import InvalidInputError
 from app.identity.service import Principal
@@ -25,7 +28,14 @@ from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
 from app.records.service import RecordKind
 
-KIND = RecordKind(name="agreement", model=Agreement, public_model=AgreementPublic)
+
+def _present(
+    session: Session, principal: Principal, agreements: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return assessments.with_latest_scores(session, principal, SubjectType.agreement, agreements)
+
+
+KIND = RecordKind(name="agreement", model=Agreement, public_model=AgreementPublic, redact=_present)
 
 
 DATE_ORDER = ("signed_on", "effective_on", "expires_on")

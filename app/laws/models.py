@@ -7,6 +7,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
+from app.assessments.models import LATEST_SCORE_DESCRIPTION, LatestScore
 from app.core.db import enum_column_type
 from app.core.schemas import (
     HttpUrlStr,
@@ -209,6 +210,7 @@ class LawPublic(LawFields, RecordPublic):
         description="Ids of the agreements the law implements, in id order.",
         schema_extra={"examples": [AGREEMENT_IDS_EXAMPLE]},
     )
+    latest_score: LatestScore | None = Field(default=None, description=LATEST_SCORE_DESCRIPTION)
 
 
 class LawFilters(RecordFilters):

@@ -7,6 +7,8 @@ from sqlmodel import Session, col, func, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.agreements import service as agreements
+from app.assessments import service as assessments
+from app.assessments.models import SubjectType
 from app.audit.service import Actor
 from app.identity.service import Principal
 from app.laws.models import (
@@ -25,15 +27,17 @@ from app.records.service import RecordKind
 from app.treaties import service as treaties
 
 
-def _hide_unseen_agreements(
+def _present(
     session: Session, principal: Principal, laws: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    return links.hide_unseen_links(
+    """Only the agreements the caller may see, and the latest score it may see."""
+    shown = links.hide_unseen_links(
         session, principal, laws, field="agreement_ids", kind=agreements.KIND
     )
+    return assessments.with_latest_scores(session, principal, SubjectType.law, shown)
 
 
-KIND = RecordKind(name="law", model=Law, public_model=LawPublic, redact=_hide_unseen_agreements)
+KIND = RecordKind(name="law", model=Law, public_model=LawPublic, redact=_present)
 
 
 DATE_ORDER = ("enacted_on", "effective_on")

@@ -10,12 +10,17 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from app.assessments.service import load_default_rubric
 from app.countries.service import load_countries
 from app.treaties.service import load_instruments, load_sample_ratifications
 
 Loader = Callable[[Session], int]
 
-LOADERS: dict[str, Loader] = {"countries": load_countries, "instruments": load_instruments}
+LOADERS: dict[str, Loader] = {
+    "countries": load_countries,
+    "instruments": load_instruments,
+    "rubrics": load_default_rubric,
+}
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ CONTRACT_FIELDS = frozenset(
         "agreement_ids",
         "visibility",
         "sources",
+        "latest_score",
     }
 )
 LIFECYCLE_FIELDS = frozenset(

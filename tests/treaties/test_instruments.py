@@ -101,7 +101,7 @@ def test_the_list_holds_exactly_the_six_of_the_founding_statement_loaded_once(
         assert item["title"]
 
     # Loading again touches nothing and adds nothing.
-    assert loaded(session) == {"countries": 0, "instruments": 0}
+    assert loaded(session) == {"countries": 0, "instruments": 0, "rubrics": 0}
     assert instrument_count(session) == len(FOUNDING)
     assert ok(client.get(INSTRUMENTS, headers=admin_headers)) == body
 

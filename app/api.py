@@ -5,6 +5,7 @@ from fastapi import APIRouter, Security
 from app.activities.router import router as activities_router
 from app.agreements.router import router as agreements_router
 from app.audit.router import router as audit_router
+from app.corridors.router import router as corridors_router
 from app.countries.router import router as countries_router
 from app.field_visits.router import router as field_visits_router
 from app.identity.dependencies import authenticate
@@ -17,6 +18,7 @@ from app.identity.router import (
 from app.laws.router import router as laws_router
 from app.members.router import router as parliamentarians_router
 from app.recommendations.router import router as recommendations_router
+from app.stats.router import router as stats_router
 from app.treaties.router import instruments_router, ratifications_router
 
 API_PREFIX = "/api/v1"
@@ -40,5 +42,7 @@ for router in (
     activities_router,
     field_visits_router,
     recommendations_router,
+    corridors_router,
+    stats_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

@@ -94,6 +94,16 @@ TAGS = [
         "name": "laws",
         "description": "National laws, labour codes, regulations, policies and bills.",
     },
+    {
+        "name": "corridors",
+        "description": "A country of origin and one of destination side by side: agreements, "
+        "ratifications, laws, field visits and recommendations.",
+    },
+    {
+        "name": "stats",
+        "description": "Counts over the records you may see: ratifications, agreements, "
+        "implementation of recommendations.",
+    },
 ]
 
 

@@ -15,16 +15,22 @@ from app.treaties.models import COUNTRY_CODE_ANY_CASE
 router = APIRouter(prefix="/corridors", tags=["corridors"], route_class=AuthenticatedRoute)
 
 
-def _country_path(role: str, example: str) -> object:
-    return Path(
+OriginPath = Annotated[
+    str,
+    Path(
         pattern=COUNTRY_CODE_ANY_CASE,
-        description=f"ISO 3166-1 alpha-2 code of the country of {role}, in any case.",
-        examples=[example],
-    )
-
-
-OriginPath = Annotated[str, _country_path("origin", "PH")]
-DestinationPath = Annotated[str, _country_path("destination", "SA")]
+        description="ISO 3166-1 alpha-2 code of the country of origin, in any case.",
+        examples=["PH"],
+    ),
+]
+DestinationPath = Annotated[
+    str,
+    Path(
+        pattern=COUNTRY_CODE_ANY_CASE,
+        description="ISO 3166-1 alpha-2 code of the country of destination, in any case.",
+        examples=["SA"],
+    ),
+]
 
 
 @router.get(

@@ -1,6 +1,7 @@
 """Records for dossier, corridor and statistics tests, written through the services as the
 organisation that owns them."""
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -17,7 +18,7 @@ from app.field_visits.models import FieldVisitCreate
 from app.identity import service as identity
 from app.identity.models import Organisation, OrganisationCreate, OrganisationKind
 from app.laws import service as laws
-from app.laws.models import LawCreate
+from app.laws.models import Law, LawCreate
 from app.recommendations import service as recommendations
 from app.recommendations.models import RecommendationCreate
 from app.records import service as records
@@ -50,6 +51,12 @@ def law(
         visibility=visibility,
     )  # fmt: skip
     return str(laws.create_law(session, actor=_actor(owner), data=data).id)
+
+
+def delete_law(session: Session, owner: Organisation, law_id: str) -> None:
+    row = session.get(Law, uuid.UUID(law_id))
+    assert row is not None
+    records.delete(session, laws.KIND, row, actor=_actor(owner), if_match=None)
 
 
 def agreement(

@@ -112,7 +112,7 @@ def test_recommendations_are_counted_by_status_with_the_overdue_ones_apart(
     assert_links_to_the_same_set(client, admin_headers, found["overdue"])
 
 
-def test_restricted_records_of_another_organisation_are_neither_shown_nor_counted(
+def test_restricted_records_of_others_and_deleted_ones_are_neither_shown_nor_counted(
     client: TestClient,
     session: Session,
     admin_headers: Headers,
@@ -126,6 +126,8 @@ def test_restricted_records_of_another_organisation_are_neither_shown_nor_counte
     records.recommendation(session, other, "PH", "implemented", visibility=RESTRICTED)
     records.activity(session, other, "PH", RESTRICTED)
     records.ratification(session, other, "PH", "C189", "in_force", RESTRICTED)
+    deleted = records.law(session, partner_organisation, "PH")
+    records.delete_law(session, partner_organisation, deleted)
 
     seen = dossier(client, partner_headers)
 

@@ -6,6 +6,7 @@ from app.activities.router import router as activities_router
 from app.agreements.router import router as agreements_router
 from app.assessments.router import assessments_router, rubrics_router
 from app.audit.router import router as audit_router
+from app.corridors.router import router as corridors_router
 from app.countries.router import router as countries_router
 from app.field_visits.router import router as field_visits_router
 from app.identity.dependencies import authenticate
@@ -18,6 +19,7 @@ from app.identity.router import (
 from app.laws.router import router as laws_router
 from app.members.router import router as parliamentarians_router
 from app.recommendations.router import router as recommendations_router
+from app.stats.router import router as stats_router
 from app.treaties.router import instruments_router, ratifications_router
 
 API_PREFIX = "/api/v1"
@@ -43,5 +45,7 @@ for router in (
     recommendations_router,
     rubrics_router,
     assessments_router,
+    corridors_router,
+    stats_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

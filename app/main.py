@@ -105,6 +105,16 @@ TAGS = [
         "evidence, a derived score, draft then published. Agreements and laws show the latest "
         "published score.",
     },
+    {
+        "name": "corridors",
+        "description": "A country of origin and one of destination side by side: agreements, "
+        "ratifications, laws, field visits and recommendations.",
+    },
+    {
+        "name": "stats",
+        "description": "Counts over the records you may see: ratifications, agreements, "
+        "implementation of recommendations.",
+    },
 ]
 
 

@@ -218,6 +218,9 @@ class AgreementFilters(RecordFilters):
     sector: Sector | None = None
     signed_from: IsoDate | None = Field(default=None, description="Signed on or after.")
     signed_to: IsoDate | None = Field(default=None, description="Signed on or before.")
+    expiring_from: IsoDate | None = Field(
+        default=None, description="Expires on or after this date (and has an expiry date)."
+    )
     expiring_before: IsoDate | None = Field(
         default=None, description="Expires before this date (and has an expiry date)."
     )

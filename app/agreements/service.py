@@ -87,6 +87,8 @@ def select_agreements(principal: Principal, filters: AgreementFilters) -> Select
         statement = statement.where(col(Agreement.signed_on) >= filters.signed_from)
     if filters.signed_to is not None:
         statement = statement.where(col(Agreement.signed_on) <= filters.signed_to)
+    if filters.expiring_from is not None:
+        statement = statement.where(col(Agreement.expires_on) >= filters.expiring_from)
     if filters.expiring_before is not None:
         statement = statement.where(col(Agreement.expires_on) < filters.expiring_before)
     if filters.q:

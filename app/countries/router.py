@@ -7,7 +7,9 @@ from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParamsDep
 from app.core.schemas import SearchText
 from app.countries import service
+from app.countries.dossier import CountryDossier, country_dossier
 from app.countries.models import Country, CountryPublic, CountryUpdate, MigrationProfile, Region
+from app.countries.summaries import DEFAULT_LISTED, MAX_LISTED
 from app.identity.dependencies import AdminPrincipal, AuthenticatedRoute, ReadPrincipal
 from app.records.export import CSV_RESPONSE
 from app.records.http import UpdatedSince, listing
@@ -25,6 +27,10 @@ def country_by_code(
 
 
 CountryDep = Annotated[Country, Depends(country_by_code)]
+ListedLimit = Annotated[
+    int,
+    Query(ge=1, le=MAX_LISTED, description="How many records each list shows at most."),
+]
 
 
 @router.get(
@@ -82,3 +88,21 @@ def update_country(
         session, actor=principal.actor, country=country, profile=data.migration_profile
     )
     return CountryPublic.model_validate(updated)
+
+
+@router.get(
+    "/{code}/dossier",
+    summary="Read a country's dossier",
+    responses=problem_responses(401, 403, 404, 422, 429),
+)
+def read_dossier(
+    principal: ReadPrincipal,
+    session: SessionDep,
+    country: CountryDep,
+    limit: ListedLimit = DEFAULT_LISTED,
+) -> CountryDossier:
+    """Where the country stands on the founding statement's six instruments (`unknown` where
+    nothing you may see is recorded), and the newest of its laws, agreements (as origin and as
+    destination), field visits, recommendations (by status, and the overdue ones) and
+    activities: each list with how many you may see and the link to all of them."""
+    return country_dossier(session, principal=principal, country=country, limit=limit)

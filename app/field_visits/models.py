@@ -277,5 +277,10 @@ class ReturnRequest(WriteModel):
 
 class FieldVisitFilters(RecordFilters):
     country: CountryCode | None = Field(default=None, description="The country visited.")
+    origin: CountryCode | None = Field(
+        default=None,
+        description="Reports that met workers from this country of origin (in any community's "
+        "`origin_countries`).",
+    )
     status: ReportStatus | None = None
     q: SearchText | None = Field(default=None, description="Words in the title or findings.")

@@ -178,6 +178,11 @@ def select_field_visits(
     statement = records.select_visible(KIND, principal, filters)
     if filters.country is not None:
         statement = statement.where(FieldVisit.country == filters.country)
+    if filters.origin is not None:
+        # A community holds only a sector (a lower-case word), a count and upper-case country
+        # codes, so the quoted code is found in the JSON text only as an origin country.
+        communities = sa.cast(col(FieldVisit.communities), sa.Text)
+        statement = statement.where(communities.contains(f'"{filters.origin.value}"'))
     if filters.status is not None:
         statement = statement.where(FieldVisit.status == filters.status)
     if filters.q:

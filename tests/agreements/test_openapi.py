@@ -17,6 +17,7 @@ FILTERS = {
     "sector",
     "signed_from",
     "signed_to",
+    "expiring_from",
     "expiring_before",
     "q",
     "updated_since",
@@ -141,7 +142,7 @@ def test_the_list_takes_every_filter_as_a_query_parameter(openapi: dict[str, Any
         codes = not_null(openapi, in_query[name]["schema"])["enum"]
         assert {"PH", "SA", "VN", "MY"} <= set(codes), name
         assert in_query[name].get("description"), name
-    for name in ("signed_from", "signed_to", "expiring_before"):
+    for name in ("signed_from", "signed_to", "expiring_from", "expiring_before"):
         assert not_null(openapi, in_query[name]["schema"])["format"] == "date", name
     assert not_null(openapi, in_query["updated_since"]["schema"])["format"] == "date-time"
 

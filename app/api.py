@@ -17,6 +17,7 @@ from app.identity.router import (
 from app.laws.router import router as laws_router
 from app.members.router import router as parliamentarians_router
 from app.recommendations.router import router as recommendations_router
+from app.search.router import router as search_router
 from app.treaties.router import instruments_router, ratifications_router
 
 API_PREFIX = "/api/v1"
@@ -40,5 +41,6 @@ for router in (
     activities_router,
     field_visits_router,
     recommendations_router,
+    search_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

@@ -10,6 +10,7 @@ from app.laws.models import Law, LawAgreement, LawInstrument
 from app.members.models import Membership, Parliamentarian
 from app.recommendations.models import Recommendation, TimelineEntry
 from app.records.models import ChangeEvent, IdempotencyKey, Revision
+from app.search.models import SearchEntry
 from app.treaties.models import Instrument, Ratification
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Ratification",
     "Recommendation",
     "Revision",
+    "SearchEntry",
     "TimelineEntry",
     "User",
 ]

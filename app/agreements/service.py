@@ -24,8 +24,14 @@ from app.identity.service import Principal
 from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
 from app.records.service import RecordKind
+from app.search.models import SearchPart
 
-KIND = RecordKind(name="agreement", model=Agreement, public_model=AgreementPublic)
+
+def _searched(agreement: Agreement) -> list[SearchPart]:
+    return [SearchPart(title=agreement.title, names=[agreement.title], texts=[agreement.summary])]
+
+
+KIND = RecordKind(name="agreement", model=Agreement, public_model=AgreementPublic, search=_searched)
 
 
 DATE_ORDER = ("signed_on", "effective_on", "expires_on")

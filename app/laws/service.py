@@ -22,6 +22,7 @@ from app.records import links
 from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
 from app.records.service import RecordKind
+from app.search.models import SearchPart
 from app.treaties import service as treaties
 
 
@@ -33,7 +34,23 @@ def _hide_unseen_agreements(
     )
 
 
-KIND = RecordKind(name="law", model=Law, public_model=LawPublic, redact=_hide_unseen_agreements)
+def _searched(law: Law) -> list[SearchPart]:
+    return [
+        SearchPart(
+            title=law.title,
+            names=[law.title, law.title_original, law.reference],
+            texts=[law.summary],
+        )
+    ]
+
+
+KIND = RecordKind(
+    name="law",
+    model=Law,
+    public_model=LawPublic,
+    redact=_hide_unseen_agreements,
+    search=_searched,
+)
 
 
 DATE_ORDER = ("enacted_on", "effective_on")

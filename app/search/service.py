@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 
 from app.activities import service as activities
 from app.agreements import service as agreements
-from app.core.errors import InvalidInputError
 from app.core.pagination import MAX_LIMIT, PageParams, decode_values, encode_cursor
 from app.field_visits import service as field_visits
 from app.identity.service import Principal
@@ -134,9 +133,8 @@ def search(
     """A page of the records the words of `q` find, best first."""
     terms = query_terms(q)
     if not terms:
-        raise InvalidInputError(
-            "q has no words to search for: give letters or digits.", field="q", location="query"
-        )
+        # Punctuation alone holds no word, so it finds nothing.
+        return Hits(items=[], next_cursor=None)
     matched = _matches(session, terms)
     score = matched.c.score
     hits = (

@@ -216,7 +216,6 @@ def test_q_and_types_are_checked(client: TestClient, admin_headers: Headers) -> 
     for params, name in (
         ({"q": ""}, "q"),
         ({}, "q"),
-        ({"q": "?!"}, "q"),
         ({"q": "wage", "types": "law,testimony"}, "types"),
         ({"q": "wage", "types": "ratification"}, "types"),
     ):
@@ -226,6 +225,12 @@ def test_q_and_types_are_checked(client: TestClient, admin_headers: Headers) -> 
         assert locations == [["query", name]]
     forged = search(client, admin_headers, "wage", cursor="bm90IGEgY3Vyc29y")
     assert_problem(forged, 422)
+
+
+def test_punctuation_alone_finds_nothing(client: TestClient, admin_headers: Headers) -> None:
+    law(client, admin_headers, title="C189 (Domestic Workers) Ratification Act")
+
+    assert hits(client, admin_headers, "()?!") == []
 
 
 def test_a_page_costs_the_same_statements_whatever_its_size(

@@ -203,7 +203,7 @@ def reindex() -> None:
             indexed = search.reindex(session)
     finally:
         engine.dispose()
-    typer.echo(f"search index: {indexed} records indexed")
+    typer.echo(f"Records indexed for search: {indexed}")
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -40,7 +40,7 @@ class SearchPart:
 
     title: str
     names: Sequence[str | None] = ()
-    texts: Sequence[str | None] = field(default=())
+    texts: Sequence[str | None] = ()
     # `record`, or a name of the part's own, e.g. `testimony:<id>`.
     part: str = RECORD_PART
     audience: Audience = Audience.record

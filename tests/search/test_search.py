@@ -26,6 +26,7 @@ from tests.search.helpers import (
     report,
     search,
 )
+from tests.test_cli import run
 
 
 def test_finds_each_type_of_record_with_its_title_snippet_and_link(
@@ -270,3 +271,16 @@ def test_reindex_rebuilds_the_index_from_the_records(
     assert found(client, admin_headers, "seafarers") == [kept]
     entries = session.execute(sa.select(SearchEntry.record_id)).scalars().all()
     assert entries == [uuid.UUID(kept)]
+
+
+def test_caucus_reindex_indexes_records_written_before_the_index(
+    database_url: str, client: TestClient, session: Session, admin_headers: Headers
+) -> None:
+    record_id = law(client, admin_headers, title="Seafarers Act")
+    session.execute(sa.delete(SearchEntry))
+
+    result = run(database_url, "reindex")
+
+    assert result.exit_code == 0, result.output
+    assert "Records indexed for search: 1" in result.output
+    assert found(client, admin_headers, "seafarers") == [record_id]

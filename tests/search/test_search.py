@@ -188,7 +188,10 @@ def test_a_draft_report_is_found_by_its_authors_and_reviewers_until_published(
     client: TestClient, headers_of: Callable[[str], Headers]
 ) -> None:
     author, reviewer, reader = (headers_of(caller) for caller in ("partner", "editor", "reader"))
-    record_id = report(client, author, title="Visit to Johor", visibility="public")
+    made = {"text": "Inspect Johor's dormitories.", "addressed_to": "Labour Department"}
+    record_id = report(
+        client, author, title="Visit to Johor", visibility="public", recommendations=[made]
+    )
 
     assert found(client, author, "johor") == [record_id]
     assert found(client, reviewer, "johor") == [record_id]
@@ -196,7 +199,10 @@ def test_a_draft_report_is_found_by_its_authors_and_reviewers_until_published(
 
     submit(client, author, record_id)
     publish(client, reviewer, record_id)
-    assert found(client, reader, "johor") == [record_id]
+    # Publishing made the recommendation a record of its own, found by its text too.
+    found_hits = hits(client, reader, "johor")
+    assert {hit["type"] for hit in found_hits} == {"field_visit", "recommendation"}
+    assert found(client, reader, "johor", types="field_visit") == [record_id]
 
 
 def test_a_parliamentarian_is_never_found_by_contact_details(

@@ -2,8 +2,9 @@
 
 Visibility decides what a caller can find at all. Each write (create, update, delete, restore)
 commits, in one transaction with the record: a full revision snapshot, an audit entry, a
-change event numbered in commit order and the record's entries in the search index. Updates are conditional on the version they read, so of
-two concurrent writers one wins and the other is refused.
+change event numbered in commit order and the record's entries in the search index. Updates
+are conditional on the version they read, so of two concurrent writers one wins and the other
+is refused.
 """
 
 import uuid

@@ -19,6 +19,7 @@ from app.identity.router import (
 from app.laws.router import router as laws_router
 from app.members.router import router as parliamentarians_router
 from app.recommendations.router import router as recommendations_router
+from app.search.router import router as search_router
 from app.stats.router import router as stats_router
 from app.treaties.router import instruments_router, ratifications_router
 
@@ -47,5 +48,6 @@ for router in (
     assessments_router,
     corridors_router,
     stats_router,
+    search_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

@@ -16,6 +16,7 @@ from app.identity import service as identity
 from app.identity.models import ApiTokenCreate
 from app.reference.demo import load_demo
 from app.reference.loader import load_reference
+from app.search import service as search
 
 cli = typer.Typer(
     help="Caucus Oversight API: serve and administer the service.", no_args_is_help=True
@@ -189,6 +190,20 @@ def seed_demo() -> None:
         engine.dispose()
     for result in results:
         typer.echo(f"{result.name}: {result.records} records added")
+
+
+@cli.command("reindex")
+def reindex() -> None:
+    """Rebuild the search index from the records: after restoring the records from a backup, or
+    to index records written before the index existed; safe to run again."""
+    settings = _settings()
+    engine = create_db_engine(settings)
+    try:
+        with Session(writing_engine(engine)) as session:
+            indexed = search.reindex(session)
+    finally:
+        engine.dispose()
+    typer.echo(f"Records indexed for search: {indexed}")
 
 
 def main() -> None:

@@ -91,6 +91,11 @@ TAGS = [
         "description": "Recommendations of field visits and activities, and what became of them.",
     },
     {
+        "name": "search",
+        "description": "One full-text search across agreements, laws, field-visit reports, "
+        "activities, recommendations and parliamentarians, in any script.",
+    },
+    {
         "name": "laws",
         "description": "National laws, labour codes, regulations, policies and bills.",
     },

@@ -11,6 +11,7 @@ from app.laws.models import Law, LawAgreement, LawInstrument
 from app.members.models import Membership, Parliamentarian
 from app.recommendations.models import Recommendation, TimelineEntry
 from app.records.models import ChangeEvent, IdempotencyKey, Revision
+from app.search.models import SearchEntry
 from app.treaties.models import Instrument, Ratification
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Recommendation",
     "Revision",
     "Rubric",
+    "SearchEntry",
     "TimelineEntry",
     "User",
 ]

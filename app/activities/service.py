@@ -26,6 +26,7 @@ from app.records.changes import dates_in_order, refuse_nulls, unique_lists
 from app.records.links import LinkField, check_links, hide_all_unseen
 from app.records.models import RecordFilters
 from app.records.service import RecordKind
+from app.search.models import SearchPart
 from app.treaties import service as treaties
 
 LINKS = (
@@ -42,12 +43,23 @@ def _hide_unseen_links(
     return hide_all_unseen(session, principal, activities, LINKS)
 
 
+def _searched(activity: Activity) -> list[SearchPart]:
+    return [
+        SearchPart(
+            title=activity.title,
+            names=[activity.title],
+            texts=[activity.summary, activity.city, *activity.outcomes],
+        )
+    ]
+
+
 KIND = RecordKind(
     name="activity",
     model=Activity,
     public_model=ActivityPublic,
     plural="activities",
     redact=_hide_unseen_links,
+    search=_searched,
 )
 
 

@@ -27,6 +27,7 @@ from app.identity.service import Principal
 from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
 from app.records.service import RecordKind
+from app.search.models import SearchPart
 
 
 def _present(
@@ -35,7 +36,17 @@ def _present(
     return assessments.with_latest_scores(session, principal, SubjectType.agreement, agreements)
 
 
-KIND = RecordKind(name="agreement", model=Agreement, public_model=AgreementPublic, redact=_present)
+def _searched(agreement: Agreement) -> list[SearchPart]:
+    return [SearchPart(title=agreement.title, names=[agreement.title], texts=[agreement.summary])]
+
+
+KIND = RecordKind(
+    name="agreement",
+    model=Agreement,
+    public_model=AgreementPublic,
+    redact=_present,
+    search=_searched,
+)
 
 
 DATE_ORDER = ("signed_on", "effective_on", "expires_on")

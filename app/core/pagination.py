@@ -75,14 +75,18 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 
 def decode_cursor(cursor: str, key: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    return decode_values(cursor, [_python_type(column) for column in key])
+
+
+def decode_values(cursor: str, types: Sequence[type]) -> list[Any]:
+    """The values a cursor holds, one of each of `types` (e.g. a score and an id)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(raw, list) or len(raw) != len(key):
+        if not isinstance(raw, list) or len(raw) != len(types):
             raise ValueError("wrong length")
         return [
-            _decode_value(value, _python_type(column))
-            for value, column in zip(raw, key, strict=True)
+            _decode_value(value, python_type) for value, python_type in zip(raw, types, strict=True)
         ]
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInputError("The cursor is not valid; start again without it.") from exc

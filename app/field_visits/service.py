@@ -40,6 +40,7 @@ from app.records.changes import dates_in_order, refuse_nulls, unique_lists
 from app.records.links import LinkField, check_links, hide_all_unseen
 from app.records.models import RecordAction, Visibility
 from app.records.service import RecordKind
+from app.search.models import Audience, SearchPart
 
 LINKS = (
     LinkField("delegation", members.KIND),
@@ -158,6 +159,29 @@ def _revision_shown(principal: Principal, snapshot: dict[str, Any]) -> bool:
     )
 
 
+def _searched(report: FieldVisit) -> list[SearchPart]:
+    """The report, and each testimony apart: found only by those who may read it."""
+    made = [item["text"] for item in report.recommendations]
+    parts = [
+        SearchPart(
+            title=report.title,
+            names=[report.title],
+            texts=[report.findings, *report.places, *made],
+        )
+    ]
+    for testimony in report.testimonies:
+        withdrawn = testimony["consent"] == Consent.withdrawn
+        parts.append(
+            SearchPart(
+                title=report.title,
+                texts=[testimony["text"]],
+                part=f"testimony:{testimony['id']}",
+                audience=Audience.secretariat if withdrawn else Audience.owner,
+            )
+        )
+    return parts
+
+
 KIND = RecordKind(
     name="field_visit",
     model=FieldVisit,
@@ -166,6 +190,7 @@ KIND = RecordKind(
     restrict=_unpublished_findable,
     shown_as=_shown_as,
     revision_shown=_revision_shown,
+    search=_searched,
 )
 
 

@@ -24,6 +24,7 @@ from app.records import links
 from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
 from app.records.service import RecordKind
+from app.search.models import SearchPart
 from app.treaties import service as treaties
 
 
@@ -37,7 +38,23 @@ def _present(
     return assessments.with_latest_scores(session, principal, SubjectType.law, shown)
 
 
-KIND = RecordKind(name="law", model=Law, public_model=LawPublic, redact=_present)
+def _searched(law: Law) -> list[SearchPart]:
+    return [
+        SearchPart(
+            title=law.title,
+            names=[law.title, law.title_original, law.reference],
+            texts=[law.summary],
+        )
+    ]
+
+
+KIND = RecordKind(
+    name="law",
+    model=Law,
+    public_model=LawPublic,
+    redact=_present,
+    search=_searched,
+)
 
 
 DATE_ORDER = ("enacted_on", "effective_on")

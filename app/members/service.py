@@ -22,6 +22,7 @@ from app.members.models import (
 from app.records import service as records
 from app.records.changes import refuse_nulls, unique, unique_lists
 from app.records.service import RecordKind
+from app.search.models import SearchPart
 
 
 def _hide_contacts(
@@ -33,11 +34,23 @@ def _hide_contacts(
     return [{**parliamentarian, "contact": None} for parliamentarian in parliamentarians]
 
 
+def _searched(parliamentarian: Parliamentarian) -> list[SearchPart]:
+    """Names, party and seat; never contact details, which are the secretariat's alone."""
+    return [
+        SearchPart(
+            title=parliamentarian.name,
+            names=[parliamentarian.name, *parliamentarian.other_names],
+            texts=[parliamentarian.party, parliamentarian.constituency, parliamentarian.parliament],
+        )
+    ]
+
+
 KIND = RecordKind(
     name="parliamentarian",
     model=Parliamentarian,
     public_model=ParliamentarianPublic,
     redact=_hide_contacts,
+    search=_searched,
 )
 
 

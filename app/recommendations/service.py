@@ -32,6 +32,7 @@ from app.records import service as records
 from app.records.changes import refuse_nulls
 from app.records.models import RecordFilters
 from app.records.service import RecordKind
+from app.search.models import SearchPart
 from app.treaties import service as treaties
 
 LINKS = (
@@ -59,11 +60,22 @@ def _hide_unseen_links(
     return shown
 
 
+TITLE_LENGTH = 200
+
+
+def _searched(recommendation: Recommendation) -> list[SearchPart]:
+    """A recommendation has no title: its text is named by its start."""
+    text = recommendation.text
+    title = text if len(text) <= TITLE_LENGTH else text[: TITLE_LENGTH - 1].rstrip() + "…"
+    return [SearchPart(title=title, names=[text], texts=[recommendation.addressed_to])]
+
+
 KIND = RecordKind(
     name="recommendation",
     model=Recommendation,
     public_model=RecommendationPublic,
     redact=_hide_unseen_links,
+    search=_searched,
 )
 
 

@@ -1,9 +1,10 @@
 """The record lifecycle every oversight record shares, written once.
 
 Visibility decides what a caller can find at all. Each write (create, update, delete, restore)
-commits, in one transaction with the record: a full revision snapshot, an audit entry and a
-change event numbered in commit order. Updates are conditional on the version they read, so of
-two concurrent writers one wins and the other is refused.
+commits, in one transaction with the record: a full revision snapshot, an audit entry, a
+change event numbered in commit order and the record's entries in the search index. Updates
+are conditional on the version they read, so of two concurrent writers one wins and the other
+is refused.
 """
 
 import uuid
@@ -40,6 +41,8 @@ from app.records.models import (
     Revision,
     Visibility,
 )
+from app.search import index as search_index
+from app.search.models import SearchPart
 
 R = TypeVar("R", bound=Record)
 
@@ -67,6 +70,8 @@ class RecordKind(Generic[R]):
     shown_as: Callable[[R], Visibility] | None = None
     # Whether the caller may read a revision (by its snapshot), when not every revision.
     revision_shown: Callable[[Principal, dict[str, Any]], bool] | None = None
+    # What the search finds the record by; every write replaces its entries in the index.
+    search: Callable[[R], list[SearchPart]] | None = None
 
     def key(self) -> Sequence[InstrumentedAttribute[Any]]:
         return self.order_key or (self.model.created_at, self.model.id)  # type: ignore[return-value]
@@ -341,6 +346,9 @@ def _commit_write(
         subject_id=row.id,
         details={"version": row.version, "fields": changed},
     )
+    if kind.search is not None:
+        parts = [] if row.deleted_at is not None else kind.search(row)
+        search_index.write(session, kind.name, row.id, parts)
     session.flush()
     _hold_change_feed_order(session)
     session.add(

@@ -19,6 +19,7 @@ from app.audit.models import AuditEntry
 from app.audit.service import Actor
 from app.identity.models import User
 from app.records.models import ChangeEvent, IdempotencyKey, Revision
+from app.search.models import SearchEntry
 
 AGREEMENTS = "/api/v1/agreements"
 PROBLEM_JSON = "application/problem+json"
@@ -33,7 +34,15 @@ def table_of(model: type[SQLModel]) -> sa.Table:
 
 LIFECYCLE_TABLES = tuple(
     table_of(model)
-    for model in (Agreement, AgreementParty, Revision, AuditEntry, ChangeEvent, IdempotencyKey)
+    for model in (
+        Agreement,
+        AgreementParty,
+        Revision,
+        AuditEntry,
+        ChangeEvent,
+        IdempotencyKey,
+        SearchEntry,
+    )
 )
 
 

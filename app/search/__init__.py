@@ -1,0 +1,1 @@
+"""One full-text search across the oversight records."""

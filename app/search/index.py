@@ -1,0 +1,47 @@
+"""Writing the search index: a record's entries replaced whole, in the transaction of its write."""
+
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from app.search.models import SearchEntry, SearchPart, SearchType
+from app.search.text import index_terms
+
+
+def _lines(texts: Sequence[str | None]) -> str:
+    return "\n".join(text for text in texts if text)
+
+
+def write(
+    session: Session, record_type: str, record_id: uuid.UUID, parts: Sequence[SearchPart]
+) -> None:
+    """Make the record's entries `parts` (none, for a deleted record)."""
+    session.execute(
+        sa.delete(SearchEntry)
+        .where(
+            col(SearchEntry.record_id) == record_id,
+            col(SearchEntry.record_type) == record_type,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not parts:
+        return
+    session.execute(
+        sa.insert(SearchEntry),
+        [
+            {
+                "record_type": SearchType(record_type),
+                "record_id": record_id,
+                "part": part.part,
+                "audience": part.audience,
+                "title": part.title,
+                "names": _lines(part.names),
+                "texts": _lines(part.texts),
+                "name_terms": index_terms(*part.names),
+                "text_terms": index_terms(*part.texts),
+            }
+            for part in parts
+        ],
+    )

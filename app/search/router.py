@@ -1,0 +1,69 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BeforeValidator
+from sqlmodel import Field, SQLModel
+
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageParamsDep, page_response
+from app.core.schemas import SearchText
+from app.identity.dependencies import AuthenticatedRoute, ReadPrincipal
+from app.search import service
+from app.search.models import SearchHit, SearchType
+
+router = APIRouter(prefix="/search", tags=["search"], route_class=AuthenticatedRoute)
+
+
+def _split_commas(value: object) -> object:
+    # `types=law,agreement` as well as `types=law&types=agreement`.
+    if isinstance(value, list):
+        return [part for item in value for part in str(item).split(",") if part]
+    return value
+
+
+class SearchQuery(SQLModel):
+    q: SearchText = Field(
+        description="Words to find. Each finds words that start with it (`worker` finds "
+        "`workers`), with or without diacritics; Thai, Khmer, Lao, Myanmar, Chinese or "
+        "Japanese text is found anywhere in a run of it. A record must hold them all.",
+        schema_extra={"examples": ["domestic workers"]},
+    )
+    types: Annotated[list[SearchType], BeforeValidator(_split_commas)] = Field(
+        default_factory=list,
+        max_length=len(SearchType),
+        description="Only records of these types (repeat the parameter, or separate them by "
+        "commas); all six when not given.",
+        schema_extra={"examples": [["law", "agreement"]]},
+    )
+
+
+@router.get(
+    "",
+    summary="Search the records",
+    responses=problem_responses(401, 403, 422, 429),
+)
+def search(
+    principal: ReadPrincipal,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    page: PageParamsDep,
+    query: Annotated[SearchQuery, Query()],
+) -> Page[SearchHit]:
+    """Agreements, laws, field-visit reports, activities, recommendations and parliamentarians
+    that hold the words, best match first, each with the words around its first match."""
+    hits = service.search(session, principal=principal, q=query.q, types=query.types, params=page)
+    items = [
+        SearchHit(
+            type=hit.type,
+            id=hit.id,
+            title=hit.title,
+            snippet=hit.snippet,
+            link=str(request.url_for(f"read_{hit.type.value}", record_id=hit.id)),
+        )
+        for hit in hits.items
+    ]
+    return page_response(
+        request, response, Page(items=items, next_cursor=hits.next_cursor), SearchHit
+    )

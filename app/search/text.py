@@ -1,0 +1,217 @@
+"""Text as the search index sees it: the same normalisation for what is indexed and for queries.
+
+Words are folded (NFKC, case-folded, Latin diacritics dropped, `đ` read as `d`), so `lao động`
+and `lao dong` are the same words. Thai, Lao, Khmer, Myanmar and Chinese or Japanese are written
+without spaces between words: a run of them is indexed as overlapping pairs of characters (a
+character with the marks written on it), and a query in them is the phrase of its pairs, so a
+word is found in the middle of a run as a substring is.
+"""
+
+import itertools
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# Blocks of the scripts written without spaces between words.
+_UNSPACED = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x19E0, 0x19FF),  # Khmer symbols
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xA9E0, 0xA9FF),  # Myanmar extended B
+    (0xAA60, 0xAA7F),  # Myanmar extended A
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0x20000, 0x3FFFF),  # CJK extensions B and later
+)
+# Letters with no decomposition that readers write without their stroke.
+_UNSTROKED = str.maketrans({"đ": "d", "ð": "d", "ł": "l", "ø": "o", "ħ": "h"})
+
+
+def _unspaced(char: str) -> bool:
+    point = ord(char)
+    return any(low <= point <= high for low, high in _UNSPACED)
+
+
+def _mark(char: str) -> bool:
+    # Not `unicodedata.combining`: many of Thai's vowel signs have combining class 0.
+    return unicodedata.category(char)[0] == "M"
+
+
+def _word_char(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LNM"
+
+
+def _latin_like(char: str) -> bool:
+    # Latin, Greek and Cyrillic carry diacritics that readers leave out; the vowel signs of
+    # other scripts are letters' parts and stay.
+    point = ord(char)
+    return point < 0x0530 or 0x1E00 <= point < 0x2000
+
+
+def fold(text: str) -> str:
+    """One word as the index keeps it."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    kept: list[str] = []
+    for char in decomposed:
+        if _mark(char) and kept and _latin_like(kept[-1]):
+            continue
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept)).translate(_UNSTROKED)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Consecutive word characters of the original text, and where they are in it."""
+
+    start: int
+    end: int
+    folded: str
+
+
+def runs(text: str) -> Iterator[Run]:
+    start = None
+    for index, char in enumerate(text):
+        if _word_char(char):
+            if start is None:
+                start = index
+        elif start is not None:
+            yield Run(start, index, fold(text[start:index]))
+            start = None
+    if start is not None:
+        yield Run(start, len(text), fold(text[start:]))
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A word, or a run of characters of a script written without spaces."""
+
+    text: str
+    unspaced: bool
+
+    def clusters(self) -> list[str]:
+        """Characters with the marks written on them."""
+        found: list[str] = []
+        for char in self.text:
+            if found and _mark(char):
+                found[-1] += char
+            else:
+                found.append(char)
+        return found
+
+
+def segments(folded: str) -> Iterator[Segment]:
+    """A folded run split where it passes between spaced and unspaced scripts."""
+    current = ""
+    unspaced = False
+    for char in folded:
+        if not _word_char(char):
+            if current:
+                yield Segment(current, unspaced)
+            current = ""
+            continue
+        # A mark belongs to the character before it.
+        this = unspaced if _mark(char) and current else _unspaced(char)
+        if current and this != unspaced:
+            yield Segment(current, unspaced)
+            current = ""
+        current += char
+        unspaced = this
+    if current:
+        yield Segment(current, unspaced)
+
+
+def _pairs(clusters: list[str]) -> list[str]:
+    return [first + second for first, second in itertools.pairwise(clusters)]
+
+
+def index_terms(*texts: str | None) -> str:
+    """The tokens of the texts, space-separated, in order: what the index reads.
+
+    An unspaced run gives its pairs and then its last character alone, so that a query of one
+    character finds it wherever it is (see `Query`).
+    """
+    tokens: list[str] = []
+    for text in texts:
+        if not text:
+            continue
+        for run in runs(text):
+            for segment in segments(run.folded):
+                if segment.unspaced:
+                    clusters = segment.clusters()
+                    tokens += [*_pairs(clusters), clusters[-1]]
+                else:
+                    tokens.append(segment.text)
+    return " ".join(tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """What one segment of a query asks for: a word that starts so, or a phrase of pairs."""
+
+    tokens: tuple[str, ...]
+    prefix: bool
+    # The folded text a match contains, to find it again in the original for a snippet.
+    needle: str
+    unspaced: bool
+
+
+def query_terms(query: str) -> list[Term]:
+    """Each word of the query finds words that start with it; each unspaced run finds the
+    phrase of its pairs (a single character, the pairs that start with it). All must match."""
+    terms: list[Term] = []
+    for run in runs(query):
+        for segment in segments(run.folded):
+            if not segment.unspaced:
+                terms.append(Term((segment.text,), True, segment.text, False))
+                continue
+            clusters = segment.clusters()
+            pairs = _pairs(clusters)
+            terms.append(
+                Term(tuple(pairs) if pairs else (clusters[0],), not pairs, segment.text, True)
+            )
+    return list(dict.fromkeys(terms))
+
+
+SNIPPET_LENGTH = 200
+_BEFORE = 60
+
+
+def _first_match(text: str, terms: list[Term]) -> int | None:
+    for run in runs(text):
+        for term in terms:
+            if term.unspaced:
+                at = run.folded.find(term.needle)
+                if at >= 0:
+                    # Folding keeps unspaced text as long as it was, almost always.
+                    exact = len(run.folded) == run.end - run.start
+                    return run.start + (at if exact else 0)
+            elif any(
+                not segment.unspaced and segment.text.startswith(term.needle)
+                for segment in segments(run.folded)
+            ):
+                return run.start
+    return None
+
+
+def snippet(texts: list[str], terms: list[Term]) -> str:
+    """The text around the first match, cut at spaces where it can be, in its own words."""
+    # Line breaks and runs of spaces read as one space.
+    texts = [" ".join(text.split()) for text in texts]
+    for text in texts:
+        at = _first_match(text, terms)
+        if at is not None:
+            break
+    else:
+        text, at = next((text for text in texts if text), ""), 0
+    start = max(0, at - _BEFORE)
+    if start > 0:
+        space = text.find(" ", start, at)
+        start = space + 1 if space >= 0 else start
+    end = min(len(text), start + SNIPPET_LENGTH)
+    if end < len(text):
+        space = text.rfind(" ", max(at, start + SNIPPET_LENGTH // 2), end)
+        end = space if space > 0 else end
+    return ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")

@@ -63,6 +63,16 @@ def db_upgrade(
     settings = _settings()
     migrations.upgrade(settings.database_url, revision)
     typer.echo(f"Database at {revision}.")
+    if revision == "head":
+        # Records written before the search index existed are found once they are indexed.
+        engine = create_db_engine(settings)
+        try:
+            with Session(writing_engine(engine)) as session:
+                indexed = search.index_if_empty(session)
+        finally:
+            engine.dispose()
+        if indexed:
+            typer.echo(f"Records indexed for search: {indexed}")
 
 
 @cli.command("create-admin")

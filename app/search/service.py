@@ -212,3 +212,11 @@ def reindex(session: Session) -> int:
             session.expunge_all()
     session.commit()
     return indexed
+
+
+def index_if_empty(session: Session) -> int:
+    """Index the records of a database whose index is empty, as one upgraded from before the
+    index existed is; how many records it indexed (none when the index held entries)."""
+    if session.exec(select(SearchEntry.record_id).limit(1)).first() is not None:
+        return 0
+    return reindex(session)

@@ -290,3 +290,29 @@ def test_caucus_reindex_indexes_records_written_before_the_index(
     assert result.exit_code == 0, result.output
     assert "Records indexed for search: 1" in result.output
     assert found(client, admin_headers, "seafarers") == [record_id]
+
+
+def test_caucus_db_upgrade_indexes_the_records_of_a_database_whose_index_is_empty(
+    database_url: str, client: TestClient, session: Session, admin_headers: Headers
+) -> None:
+    record_id = law(client, admin_headers, title="Seafarers Act")
+    session.execute(sa.delete(SearchEntry))
+
+    result = run(database_url, "db", "upgrade")
+
+    assert result.exit_code == 0, result.output
+    assert "Records indexed for search: 1" in result.output
+    assert found(client, admin_headers, "seafarers") == [record_id]
+
+
+def test_caucus_db_upgrade_leaves_an_index_holding_entries_as_it_is(
+    database_url: str, client: TestClient, session: Session, admin_headers: Headers
+) -> None:
+    law(client, admin_headers, title="Seafarers Act")
+    entries = session.execute(sa.select(SearchEntry)).all()
+
+    result = run(database_url, "db", "upgrade")
+
+    assert result.exit_code == 0, result.output
+    assert "indexed" not in result.output
+    assert session.execute(sa.select(SearchEntry)).all() == entries

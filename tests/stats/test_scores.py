@@ -11,7 +11,7 @@ from app.audit.service import Actor
 from app.identity.models import Organisation
 from tests.api import ok
 from tests.countries import records
-from tests.countries.records import RESTRICTED
+from tests.countries.records import RESTRICTED, collection_ids
 
 pytestmark = pytest.mark.usefixtures("reference")
 
@@ -68,6 +68,7 @@ def test_each_criterion_is_counted_by_rating_and_the_scores_by_bucket(
     assert rubric["assessments"] == 4
     assert rubric["scores"] == found["scores"]
     assert rubric["link"] == f"/api/v1/assessments?rubric_id={DEFAULT_RUBRIC_ID}&status=published"
+    assert len(collection_ids(client, admin_headers, rubric["link"])) == 4
     assert len(rubric["criteria"]) == 14
     assert rubric["criteria"][0]["key"] == "transparency"
     assert criterion(rubric, "transparency") == (2, 1, 1, 0, 0)

@@ -1,6 +1,7 @@
 """Statistics over the records the caller may see, each section in one or two queries."""
 
 import uuid
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from datetime import timedelta
 from itertools import pairwise
@@ -241,7 +242,7 @@ def _subject_in_region(region: Region | None) -> sa.ColumnElement[bool]:
 def _distribution(scores: list[float]) -> ScoreDistribution:
     counted = [0] * (len(SCORE_EDGES) - 1)
     for score in scores:
-        counted[min(int(score // 25), len(counted) - 1)] += 1
+        counted[min(bisect_right(SCORE_EDGES, score), len(counted)) - 1] += 1
     return ScoreDistribution(
         mean=round(sum(scores) / len(scores), 2) if scores else None,
         buckets=[

@@ -36,6 +36,7 @@ def corridor(
         return summaries.laws(
             session,
             laws.select_laws(principal, LawFilters(country=code)),
+            principal=principal,
             limit=limit,
             link_to=link("laws", country=code),
         )
@@ -57,6 +58,7 @@ def corridor(
             agreements.select_agreements(
                 principal, AgreementFilters(origin=sending, destination=receiving)
             ),
+            principal=principal,
             limit=limit,
             link_to=link("agreements", origin=sending, destination=receiving),
         ),

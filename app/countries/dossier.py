@@ -142,6 +142,7 @@ def country_dossier(
         return summaries.agreements(
             session,
             agreements.select_agreements(principal, filters),
+            principal=principal,
             limit=limit,
             link_to=link("agreements", **{role: code}),
         )
@@ -160,6 +161,7 @@ def country_dossier(
         laws=summaries.laws(
             session,
             laws.select_laws(principal, LawFilters(country=code)),
+            principal=principal,
             limit=limit,
             link_to=link("laws", country=code),
         ),

@@ -1,7 +1,8 @@
 """Compact summaries of records, and capped lists of them, as dossiers and statistics show them.
 
 A list is the newest few records the caller may see of a collection's filter, with how many
-there are in all and the link to that filtered collection: one query each, however many match.
+there are in all and the link to that filtered collection: one query each, however many match
+(laws and agreements one more, for their latest scores; agreements another, for their parties).
 """
 
 import uuid
@@ -22,8 +23,11 @@ from app.agreements.models import (
     AgreementStatus,
     PartyPublic,
 )
+from app.assessments import service as assessments
+from app.assessments.models import LATEST_SCORE_DESCRIPTION, LatestScore, SubjectType
 from app.core.db import utcnow
 from app.field_visits.models import FieldVisit, Priority, ReportStatus
+from app.identity.service import Principal
 from app.laws.models import Law, LawKind, LawStatus
 from app.recommendations.models import Recommendation, RecommendationStatus, is_overdue
 
@@ -65,6 +69,7 @@ class LawSummary(SQLModel):
     status: LawStatus
     enacted_on: date | None
     effective_on: date | None
+    latest_score: LatestScore | None = Field(description=LATEST_SCORE_DESCRIPTION)
     link: str = Field(schema_extra={"examples": [f"{API}/laws/{EXAMPLE_ID}"]})
 
 
@@ -83,6 +88,7 @@ class AgreementSummary(SQLModel):
     signed_on: date | None
     effective_on: date | None
     expires_on: date | None
+    latest_score: LatestScore | None = Field(description=LATEST_SCORE_DESCRIPTION)
     link: str = Field(schema_extra={"examples": [f"{API}/agreements/{EXAMPLE_ID}"]})
 
 
@@ -143,8 +149,14 @@ def _newest(model: Any) -> list[Any]:
 
 
 def laws(
-    session: Session, statement: SelectOfScalar[Law], *, limit: int, link_to: str
+    session: Session,
+    statement: SelectOfScalar[Law],
+    *,
+    principal: Principal,
+    limit: int,
+    link_to: str,
 ) -> Listed[LawSummary]:
+    """Laws with the latest score `principal` may see of each: one query more, for all."""
     columns = [Law.id, Law.title, Law.country, Law.kind, Law.status]
     total, rows = _first(
         session,
@@ -153,7 +165,13 @@ def laws(
         order=_newest(Law),
         limit=limit,
     )
-    items = [LawSummary(**row, link=f"{API}/laws/{row['id']}") for row in rows]
+    scores = assessments.latest_published_scores(
+        session, principal, SubjectType.law, {row["id"] for row in rows}
+    )
+    items = [
+        LawSummary(**row, latest_score=scores.get(row["id"]), link=f"{API}/laws/{row['id']}")
+        for row in rows
+    ]
     return Listed(total=total, items=items, link=link_to)
 
 
@@ -161,11 +179,13 @@ def agreements(
     session: Session,
     statement: SelectOfScalar[Agreement],
     *,
+    principal: Principal,
     limit: int,
     link_to: str,
     order: Sequence[Any] | None = None,
 ) -> Listed[AgreementSummary]:
-    """Agreements with their parties: one query more, for the parties of all of them."""
+    """Agreements with their parties and the latest score `principal` may see of each: two
+    queries more, one for the parties of all of them and one for their scores."""
     columns = [Agreement.id, Agreement.title, Agreement.kind, Agreement.status]
     dates = [Agreement.signed_on, Agreement.effective_on, Agreement.expires_on]
     total, rows = _first(
@@ -178,8 +198,16 @@ def agreements(
         .order_by(col(AgreementParty.agreement_id), col(AgreementParty.position))
     ):
         parties[party.agreement_id].append(PartyPublic(country=party.country, role=party.role))  # type: ignore[index]
+    scores = assessments.latest_published_scores(
+        session, principal, SubjectType.agreement, set(parties)
+    )
     items = [
-        AgreementSummary(**row, parties=parties[row["id"]], link=f"{API}/agreements/{row['id']}")
+        AgreementSummary(
+            **row,
+            parties=parties[row["id"]],
+            latest_score=scores.get(row["id"]),
+            link=f"{API}/agreements/{row['id']}",
+        )
         for row in rows
     ]
     return Listed(total=total, items=items, link=link_to)

@@ -1,5 +1,6 @@
 """Statistics: counts over the records the caller may see, in one answer of sections."""
 
+import uuid
 from datetime import date
 
 from sqlmodel import Field, SQLModel
@@ -73,6 +74,84 @@ class ImplementationRate(SQLModel):
     link: str = Field(schema_extra={"examples": ["/api/v1/recommendations?country=MY"]})
 
 
+class CriterionCounts(SQLModel):
+    """How the assessments counted rate one criterion of their rubric."""
+
+    key: str = Field(schema_extra={"examples": ["fair_recruitment"]})
+    title: str = Field(schema_extra={"examples": ["Fair recruitment"]})
+    met: int = Field(schema_extra={"examples": [3]})
+    partially_met: int = Field(schema_extra={"examples": [5]})
+    not_met: int = Field(schema_extra={"examples": [2]})
+    not_applicable: int = Field(schema_extra={"examples": [0]})
+    unknown: int = Field(
+        description="Rated `unknown`, or not rated at all.", schema_extra={"examples": [1]}
+    )
+
+
+class ScoreBucket(SQLModel):
+    """How many scores fall from `from_score` (included) to `to_score` (excluded, but for the
+    last bucket, which includes 100)."""
+
+    from_score: int = Field(schema_extra={"examples": [50]})
+    to_score: int = Field(schema_extra={"examples": [75]})
+    count: int = Field(schema_extra={"examples": [4]})
+
+
+SCORE_BUCKETS_DESCRIPTION = (
+    "Four buckets: 0 to 25, 25 to 50, 50 to 75 and 75 to 100; each includes its lower edge "
+    "and excludes its upper one, but for 100, counted in the last."
+)
+
+
+class ScoreDistribution(SQLModel):
+    """The scores of the assessments counted."""
+
+    mean: float | None = Field(
+        description="Their mean, rounded to two decimals; null if none is counted.",
+        schema_extra={"examples": [58.33]},
+    )
+    buckets: list[ScoreBucket] = Field(description=SCORE_BUCKETS_DESCRIPTION)
+
+
+class RubricScores(SQLModel):
+    """The published assessments made against one rubric version."""
+
+    rubric_id: uuid.UUID
+    name: str = Field(schema_extra={"examples": ["default"]})
+    version: int = Field(schema_extra={"examples": [1]})
+    title: str = Field(
+        schema_extra={"examples": ["Rights-based review of labour migration agreements and laws"]}
+    )
+    assessments: int = Field(schema_extra={"examples": [11]})
+    scores: ScoreDistribution
+    criteria: list[CriterionCounts] = Field(
+        description="Each criterion of the rubric, in its order, with how many of "
+        "`assessments` rate it each way; the five counts add up to `assessments`."
+    )
+    link: str = Field(
+        schema_extra={
+            "examples": [
+                "/api/v1/assessments?rubric_id=3b0c5d7e-9f1a-4c2b-8d6e-0a1b2c3d4e5f"
+                "&status=published"
+            ]
+        }
+    )
+
+
+class ScoreStats(SQLModel):
+    """The published assessments you may see (not deleted), by rubric version."""
+
+    assessments: int = Field(
+        description="How many are counted, over every rubric.", schema_extra={"examples": [11]}
+    )
+    scores: ScoreDistribution = Field(
+        description="Their scores, over every rubric: each is a percentage, whatever its rubric."
+    )
+    by_rubric: list[RubricScores] = Field(
+        description="Only the rubric versions some of them use, by name and version."
+    )
+
+
 class Stats(SQLModel):
     """Counts over the records you may see: a record you may not see is not counted."""
 
@@ -83,4 +162,8 @@ class Stats(SQLModel):
     recommendations: list[ImplementationRate] = Field(
         description="Implementation by country addressed, by country code; only countries "
         "some recommendation is addressed to."
+    )
+    scores: ScoreStats = Field(
+        description="How the published assessments of agreements and laws score, and how they "
+        "rate each criterion."
     )

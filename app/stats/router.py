@@ -22,8 +22,9 @@ def read_stats(
         Region | None,
         Query(
             description="Count only the ratifications of this region's countries, the "
-            "corridors with either end in it, and the recommendations addressed to its "
-            "countries. The expiring agreements are not narrowed."
+            "corridors with either end in it, the recommendations addressed to its countries, "
+            "and the assessments of its countries' laws and of agreements with a party in it. "
+            "The expiring agreements are not narrowed."
         ),
     ] = None,
     expiring_within_days: Annotated[
@@ -37,8 +38,9 @@ def read_stats(
     limit: ListedLimit = DEFAULT_LISTED,
 ) -> Stats:
     """Ratifications per instrument by region, agreements per corridor and status, those
-    expiring soon, and how far the recommendations to each country are implemented: counted
-    over the records you may see."""
+    expiring soon, how far the recommendations to each country are implemented, and how the
+    published assessments score and rate each criterion: counted over the records you may
+    see."""
     return service.stats(
         session,
         principal=principal,

@@ -1,7 +1,10 @@
 """Statistics over the records the caller may see, each section in one or two queries."""
 
-from collections import defaultdict
+import uuid
+from bisect import bisect_right
+from collections import Counter, defaultdict
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,20 +19,35 @@ from app.agreements.models import (
     AgreementStatus,
     PartyRole,
 )
+from app.assessments import service as assessments
+from app.assessments.models import (
+    Assessment,
+    AssessmentFilters,
+    AssessmentStatus,
+    RatingValue,
+    Rubric,
+    SubjectType,
+)
 from app.core.db import utcnow
 from app.countries import summaries
 from app.countries.dossier import StatusCounts
 from app.countries.models import Country, Region
 from app.countries.summaries import API, link
 from app.identity.service import Principal
+from app.laws.models import Law
 from app.recommendations import service as recommendations
 from app.recommendations.models import Recommendation, RecommendationFilters, RecommendationStatus
 from app.stats.models import (
     AgreementStats,
     CorridorCounts,
+    CriterionCounts,
     ExpiringAgreements,
     ImplementationRate,
     InstrumentRatifications,
+    RubricScores,
+    ScoreBucket,
+    ScoreDistribution,
+    ScoreStats,
     Stats,
 )
 from app.treaties import service as treaties
@@ -43,6 +61,8 @@ from app.treaties.models import (
 
 DEFAULT_EXPIRING_WITHIN_DAYS = 180
 MAX_EXPIRING_WITHIN_DAYS = 3650
+# The edges of the score buckets; a score of 100 falls in the last.
+SCORE_EDGES = (0, 25, 50, 75, 100)
 
 
 def _in_region(code: Any, region: Region | None) -> sa.ColumnElement[bool]:
@@ -154,6 +174,7 @@ def expiring(
     listed = summaries.agreements(
         session,
         agreements.select_agreements(principal, AgreementFilters.model_validate(window)),
+        principal=principal,
         limit=limit,
         link_to=link("agreements", **window),
         order=[col(Agreement.expires_on), col(Agreement.id)],
@@ -198,6 +219,96 @@ def implementation(
     return answer
 
 
+def _subject_in_region(region: Region | None) -> sa.ColumnElement[bool]:
+    """A law of a country of `region`, or an agreement with a party there."""
+    if region is None:
+        return sa.true()
+    return sa.or_(
+        sa.and_(
+            col(Assessment.subject_type) == SubjectType.law,
+            col(Assessment.subject_id).in_(select(Law.id).where(_in_region(Law.country, region))),
+        ),
+        sa.and_(
+            col(Assessment.subject_type) == SubjectType.agreement,
+            col(Assessment.subject_id).in_(
+                select(AgreementParty.agreement_id).where(
+                    _in_region(AgreementParty.country, region)
+                )
+            ),
+        ),
+    )
+
+
+def _distribution(scores: list[float]) -> ScoreDistribution:
+    counted = [0] * (len(SCORE_EDGES) - 1)
+    for score in scores:
+        counted[min(bisect_right(SCORE_EDGES, score), len(counted)) - 1] += 1
+    return ScoreDistribution(
+        mean=round(sum(scores) / len(scores), 2) if scores else None,
+        buckets=[
+            ScoreBucket(from_score=low, to_score=high, count=n)
+            for (low, high), n in zip(pairwise(SCORE_EDGES), counted, strict=True)
+        ],
+    )
+
+
+def scores(session: Session, *, principal: Principal, region: Region | None) -> ScoreStats:
+    """Two queries: the ratings and scores of the published assessments the caller may see, and
+    the rubrics they use. The ratings are JSON, which SQLite and PostgreSQL unnest each their
+    own way, so they are tallied here, over the one query's rows."""
+    visible = assessments.select_assessments(
+        principal, AssessmentFilters(status=AssessmentStatus.published)
+    )
+    rows = session.exec(
+        select(Assessment.rubric_id, Assessment.ratings, Assessment.score)
+        .where(visible.whereclause)  # type: ignore[arg-type]
+        .where(_subject_in_region(region))
+    ).all()
+    used = {rubric_id for rubric_id, _, _ in rows}
+    rubrics = session.exec(
+        select(Rubric)
+        .where(col(Rubric.id).in_(used))
+        .order_by(col(Rubric.name), col(Rubric.version))
+    ).all()
+    ratings_of: dict[uuid.UUID, list[dict[str, str]]] = defaultdict(list)
+    scores_of: dict[uuid.UUID, list[float]] = defaultdict(list)
+    for rubric_id, ratings, score in rows:
+        ratings_of[rubric_id].append({r["criterion"]: r["rating"] for r in ratings})
+        # A published assessment always has one; the type does not say so.
+        if score is not None:
+            scores_of[rubric_id].append(score)
+    by_rubric = []
+    for rubric in rubrics:
+        tallies = {key: Counter[str]() for key in rubric.criterion_keys}
+        for given in ratings_of[rubric.id]:
+            for key, tally in tallies.items():
+                tally[given.get(key, RatingValue.unknown.value)] += 1
+        by_rubric.append(
+            RubricScores(
+                rubric_id=rubric.id,
+                name=rubric.name,
+                version=rubric.version,
+                title=rubric.title,
+                assessments=len(ratings_of[rubric.id]),
+                scores=_distribution(scores_of[rubric.id]),
+                criteria=[
+                    CriterionCounts(
+                        key=criterion["key"],
+                        title=criterion["title"],
+                        **{v.value: tallies[criterion["key"]][v.value] for v in RatingValue},
+                    )
+                    for criterion in rubric.criteria
+                ],
+                link=link("assessments", rubric_id=rubric.id, status="published"),
+            )
+        )
+    return ScoreStats(
+        assessments=len(rows),
+        scores=_distribution([score for listed in scores_of.values() for score in listed]),
+        by_rubric=by_rubric,
+    )
+
+
 def stats(
     session: Session,
     *,
@@ -215,4 +326,5 @@ def stats(
             ),
         ),
         recommendations=implementation(session, principal=principal, region=region),
+        scores=scores(session, principal=principal, region=region),
     )

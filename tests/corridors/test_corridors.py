@@ -99,6 +99,47 @@ def test_restricted_records_and_drafts_of_another_organisation_are_left_out(
     assert seen["recommendations"]["origin"]["total"] == 0
 
 
+def test_agreements_and_laws_of_both_countries_show_their_latest_published_scores(
+    client: TestClient,
+    session: Session,
+    admin_headers: Headers,
+    partner_headers: Headers,
+    secretariat: Organisation,
+) -> None:
+    other = records.other_organisation(session)
+    mou = records.agreement(session, secretariat, "PH", "SA")
+    sending_law = records.law(session, secretariat, "PH")
+    receiving_law = records.law(session, secretariat, "SA")
+    rated_mou = records.assessment(
+        session, secretariat, "agreement", mou, {"gender": "partially_met"}
+    )
+    rated_law = records.assessment(session, secretariat, "law", sending_law, {"gender": "met"})
+    hidden = records.assessment(
+        session, other, "law", receiving_law, {"gender": "not_met"}, visibility=RESTRICTED
+    )
+    records.assessment(
+        session, secretariat, "law", receiving_law, {"gender": "met"}, published=False
+    )
+
+    seen, everything = corridor(client, partner_headers), corridor(client, admin_headers)
+
+    day = "2026-11-30"
+    [agreement] = seen["agreements"]["items"]
+    assert agreement["latest_score"] == {
+        "assessment_id": rated_mou,
+        "score": 50.0,
+        "assessed_on": day,
+    }
+    [law] = seen["laws"]["origin"]["items"]
+    assert law["latest_score"] == {"assessment_id": rated_law, "score": 100.0, "assessed_on": day}
+    assert seen["laws"]["destination"]["items"][0]["latest_score"] is None
+    assert everything["laws"]["destination"]["items"][0]["latest_score"] == {
+        "assessment_id": hidden,
+        "score": 0.0,
+        "assessed_on": day,
+    }
+
+
 def test_the_same_country_twice_is_invalid_and_an_unknown_one_not_found(
     client: TestClient, admin_headers: Headers
 ) -> None:
@@ -119,9 +160,11 @@ def test_a_corridor_costs_the_same_statements_with_few_and_with_many_records(
 ) -> None:
     def add(n: int) -> None:
         for _ in range(n):
-            records.agreement(session, secretariat, "PH", "SA")
-            records.law(session, secretariat, "PH")
-            records.law(session, secretariat, "SA")
+            mou = records.agreement(session, secretariat, "PH", "SA")
+            records.assessment(session, secretariat, "agreement", mou, {"gender": "met"})
+            for country in ("PH", "SA"):
+                law = records.law(session, secretariat, country)
+                records.assessment(session, secretariat, "law", law, {"gender": "met"})
             records.report(session, secretariat, "SA", ["PH"])
             records.recommendation(session, secretariat, "PH")
             records.recommendation(session, secretariat, "SA")
@@ -130,6 +173,8 @@ def test_a_corridor_costs_the_same_statements_with_few_and_with_many_records(
         corridor(client, admin_headers)  # warm up
         with counting_statements(app.state.engine) as statements:
             found = corridor(client, admin_headers)
+        for listed in (found["agreements"], *found["laws"].values()):
+            assert all(item["latest_score"]["score"] == 100.0 for item in listed["items"])
         return found["agreements"]["total"], len(statements)
 
     add(2)

@@ -12,6 +12,8 @@ from app.activities import service as activities
 from app.activities.models import ActivityCreate
 from app.agreements import service as agreements
 from app.agreements.models import AgreementCreate
+from app.assessments import service as assessments
+from app.assessments.models import DEFAULT_RUBRIC_ID, Assessment, AssessmentCreate
 from app.audit.service import Actor
 from app.field_visits import service as field_visits
 from app.field_visits.models import FieldVisitCreate
@@ -151,6 +153,42 @@ def ratification(
 ) -> None:
     row = Ratification(country=country, instrument=instrument, status=status, visibility=visibility)
     records.create(session, treaties.RATIFICATION, row, actor=_actor(owner))
+
+
+def assessment(
+    session: Session,
+    owner: Organisation,
+    subject_type: str,
+    subject_id: str,
+    ratings: dict[str, str],
+    *,
+    assessed_on: str = "2026-11-30",
+    published: bool = True,
+    visibility: Visibility = PUBLIC,
+    rubric_id: uuid.UUID = DEFAULT_RUBRIC_ID,
+) -> str:
+    """An assessment by `owner` rating criteria (by key) of the default rubric unless named."""
+    data = AssessmentCreate.model_validate(
+        {
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "rubric_id": rubric_id,
+            "assessor": "Policy team",
+            "assessed_on": assessed_on,
+            "ratings": [{"criterion": key, "rating": value} for key, value in ratings.items()],
+            "visibility": visibility,
+        }
+    )
+    row = assessments.create_assessment(session, actor=_actor(owner), data=data)
+    if published:
+        row = assessments.publish(session, actor=_actor(owner), assessment=row, if_match=None)
+    return str(row.id)
+
+
+def delete_assessment(session: Session, owner: Organisation, assessment_id: str) -> None:
+    row = session.get(Assessment, uuid.UUID(assessment_id))
+    assert row is not None
+    records.delete(session, assessments.KIND, row, actor=_actor(owner), if_match=None)
 
 
 def ids(listed: dict[str, Any]) -> list[str]:

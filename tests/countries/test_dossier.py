@@ -85,6 +85,64 @@ def test_each_list_shows_the_newest_records_of_the_country_with_the_total_and_a_
         assert_links_to_the_same_set(client, admin_headers, listed)
 
 
+def test_agreements_and_laws_show_the_latest_published_score_the_caller_may_see(
+    client: TestClient,
+    session: Session,
+    admin_headers: Headers,
+    partner_headers: Headers,
+    secretariat: Organisation,
+) -> None:
+    other = records.other_organisation(session)
+    law = records.law(session, secretariat, "PH")
+    unassessed = records.law(session, secretariat, "PH")
+    records.assessment(
+        session, secretariat, "law", law, {"gender": "met"}, assessed_on="2025-01-01"
+    )
+    seen_by_all = records.assessment(
+        session, secretariat, "law", law, {"gender": "not_met"}, assessed_on="2026-01-01"
+    )
+    seen_by_its_own = records.assessment(
+        session, other, "law", law, {"gender": "met"}, assessed_on="2026-06-01",
+        visibility=RESTRICTED,
+    )  # fmt: skip
+    records.assessment(
+        session, secretariat, "law", law, {"gender": "met"}, assessed_on="2026-12-01",
+        published=False,
+    )  # fmt: skip
+    deleted = records.assessment(
+        session, secretariat, "law", law, {"gender": "met"}, assessed_on="2026-11-01"
+    )
+    records.delete_assessment(session, secretariat, deleted)
+    sending = records.agreement(session, secretariat, "PH", "SA")
+    receiving = records.agreement(session, secretariat, "MM", "PH")
+    met_half = records.assessment(
+        session, secretariat, "agreement", sending, {"gender": "met", "transparency": "not_met"}
+    )
+    two_thirds = records.assessment(
+        session, secretariat, "agreement", receiving,
+        {"gender": "met", "transparency": "met", "fair_recruitment": "not_met"},
+    )  # fmt: skip
+
+    def scores(listed: dict) -> dict[str, dict | None]:
+        return {item["id"]: item["latest_score"] for item in listed["items"]}
+
+    seen, everything = dossier(client, partner_headers), dossier(client, admin_headers)
+
+    latest = {"assessment_id": seen_by_all, "score": 0.0, "assessed_on": "2026-01-01"}
+    assert scores(seen["laws"]) == {law: latest, unassessed: None}
+    assert scores(everything["laws"])[law] == {
+        "assessment_id": seen_by_its_own,
+        "score": 100.0,
+        "assessed_on": "2026-06-01",
+    }
+    assert scores(seen["agreements"]["as_origin"]) == {
+        sending: {"assessment_id": met_half, "score": 50.0, "assessed_on": "2026-11-30"}
+    }
+    assert scores(seen["agreements"]["as_destination"]) == {
+        receiving: {"assessment_id": two_thirds, "score": 66.67, "assessed_on": "2026-11-30"}
+    }
+
+
 def test_recommendations_are_counted_by_status_with_the_overdue_ones_apart(
     client: TestClient, session: Session, admin_headers: Headers, secretariat: Organisation
 ) -> None:
@@ -189,9 +247,11 @@ def test_a_dossier_costs_the_same_statements_with_few_and_with_many_records(
 
     def add(n: int) -> None:
         for _ in range(n):
-            records.law(session, secretariat, "PH")
-            records.agreement(session, secretariat, "PH", "SA")
-            records.agreement(session, secretariat, "SA", "PH")
+            law = records.law(session, secretariat, "PH")
+            records.assessment(session, secretariat, "law", law, {"gender": "met"})
+            for origin, destination in (("PH", "SA"), ("SA", "PH")):
+                mou = records.agreement(session, secretariat, origin, destination)
+                records.assessment(session, secretariat, "agreement", mou, {"gender": "met"})
             records.report(session, secretariat, "PH", ["MM"])
             records.recommendation(session, secretariat, "PH", "open", due_on=past)
             records.activity(session, secretariat, "PH")
@@ -200,6 +260,8 @@ def test_a_dossier_costs_the_same_statements_with_few_and_with_many_records(
         dossier(client, admin_headers)  # warm up
         with counting_statements(app.state.engine) as statements:
             found = dossier(client, admin_headers)
+        for listed in (found["laws"], *found["agreements"].values()):
+            assert all(item["latest_score"]["score"] == 100.0 for item in listed["items"])
         return found["laws"]["total"], len(statements)
 
     add(2)

@@ -187,7 +187,8 @@ def test_the_statistics_cost_the_same_statements_with_few_and_with_many_records(
 
     def add(chosen: list[str]) -> None:
         for country in chosen:
-            records.agreement(session, secretariat, country, "SA", expires_on=soon)
+            mou = records.agreement(session, secretariat, country, "SA", expires_on=soon)
+            records.assessment(session, secretariat, "agreement", mou, {"gender": "met"})
             records.recommendation(session, secretariat, country, "implemented")
             records.ratification(session, secretariat, country, "C189", "in_force")
 
@@ -195,14 +196,18 @@ def test_the_statistics_cost_the_same_statements_with_few_and_with_many_records(
         stats(client, admin_headers)  # warm up
         with counting_statements(app.state.engine) as statements:
             found = stats(client, admin_headers)
-        return found["agreements"]["expiring"]["total"], len(statements)
+        expiring = found["agreements"]["expiring"]
+        assert all(item["latest_score"]["score"] == 100.0 for item in expiring["items"])
+        assert found["scores"]["assessments"] == expiring["total"]
+        return expiring["total"], len(statements)
 
     add(countries[:2])
     few, cost_of_few = cost()
     add(countries[2:10])
     # The same pair of an instrument and a country is recorded once.
     for _ in range(20):
-        records.agreement(session, secretariat, "PH", "SA", expires_on=soon)
+        mou = records.agreement(session, secretariat, "PH", "SA", expires_on=soon)
+        records.assessment(session, secretariat, "agreement", mou, {"gender": "met"})
         records.recommendation(session, secretariat, "PH", "implemented")
     many, cost_of_many = cost()
 

@@ -13,7 +13,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run install install-dev test test-sqlite test-postgres lint format lock clean
+.PHONY: run install install-dev test test-sqlite test-postgres fuzz lint format lock clean
 
 run: $(RUN_STAMP)
 	$(BIN)/caucus db upgrade
@@ -46,6 +46,11 @@ test-sqlite: $(DEV_STAMP)
 
 test-postgres: $(DEV_STAMP)
 	CAUCUS_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# A longer fuzzing run than `make test`'s, with new cases each time, on both engines.
+FUZZ_EXAMPLES ?= 200
+fuzz: $(DEV_STAMP)
+	CAUCUS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CAUCUS_FUZZ_RANDOM=1 $(MAKE) test-sqlite test-postgres PYTEST_ARGS="tests/test_fuzz.py $(PYTEST_ARGS)"
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ from app.activities.router import router as activities_router
 from app.agreements.router import router as agreements_router
 from app.assessments.router import assessments_router, rubrics_router
 from app.audit.router import router as audit_router
+from app.core.paths import API_PREFIX
 from app.corridors.router import router as corridors_router
 from app.countries.router import router as countries_router
 from app.field_visits.router import router as field_visits_router
@@ -22,8 +23,6 @@ from app.recommendations.router import router as recommendations_router
 from app.search.router import router as search_router
 from app.stats.router import router as stats_router
 from app.treaties.router import instruments_router, ratifications_router
-
-API_PREFIX = "/api/v1"
 
 # Every router but login's is mounted behind this; endpoints add the scopes they need.
 AUTHENTICATED = [Security(authenticate)]

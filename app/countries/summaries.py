@@ -26,13 +26,11 @@ from app.agreements.models import (
 from app.assessments import service as assessments
 from app.assessments.models import LATEST_SCORE_DESCRIPTION, LatestScore, SubjectType
 from app.core.db import utcnow
+from app.core.paths import API_PREFIX
 from app.field_visits.models import FieldVisit, Priority, ReportStatus
 from app.identity.service import Principal
 from app.laws.models import Law, LawKind, LawStatus
 from app.recommendations.models import Recommendation, RecommendationStatus, is_overdue
-
-# Where app.api mounts the collections the links lead to.
-API = "/api/v1"
 
 DEFAULT_LISTED = 10
 MAX_LISTED = 50
@@ -45,7 +43,7 @@ S = TypeVar("S", bound=BaseModel)
 def link(collection: str, **filters: Any) -> str:
     """The path of a collection narrowed by filters it takes, e.g. `/api/v1/laws?country=PH`."""
     query = urlencode({name: str(value) for name, value in filters.items() if value is not None})
-    return f"{API}/{collection}?{query}" if query else f"{API}/{collection}"
+    return f"{API_PREFIX}/{collection}?{query}" if query else f"{API_PREFIX}/{collection}"
 
 
 class Listed(BaseModel, Generic[S]):
@@ -70,7 +68,7 @@ class LawSummary(SQLModel):
     enacted_on: date | None
     effective_on: date | None
     latest_score: LatestScore | None = Field(description=LATEST_SCORE_DESCRIPTION)
-    link: str = Field(schema_extra={"examples": [f"{API}/laws/{EXAMPLE_ID}"]})
+    link: str = Field(schema_extra={"examples": [f"{API_PREFIX}/laws/{EXAMPLE_ID}"]})
 
 
 class AgreementSummary(SQLModel):
@@ -89,7 +87,7 @@ class AgreementSummary(SQLModel):
     effective_on: date | None
     expires_on: date | None
     latest_score: LatestScore | None = Field(description=LATEST_SCORE_DESCRIPTION)
-    link: str = Field(schema_extra={"examples": [f"{API}/agreements/{EXAMPLE_ID}"]})
+    link: str = Field(schema_extra={"examples": [f"{API_PREFIX}/agreements/{EXAMPLE_ID}"]})
 
 
 class FieldVisitSummary(SQLModel):
@@ -99,7 +97,7 @@ class FieldVisitSummary(SQLModel):
     status: ReportStatus
     start_date: date
     end_date: date | None
-    link: str = Field(schema_extra={"examples": [f"{API}/field-visits/{EXAMPLE_ID}"]})
+    link: str = Field(schema_extra={"examples": [f"{API_PREFIX}/field-visits/{EXAMPLE_ID}"]})
 
 
 class RecommendationSummary(SQLModel):
@@ -111,7 +109,7 @@ class RecommendationSummary(SQLModel):
     priority: Priority
     due_on: date | None
     overdue: bool = Field(description="Its due date has passed and it is not yet closed.")
-    link: str = Field(schema_extra={"examples": [f"{API}/recommendations/{EXAMPLE_ID}"]})
+    link: str = Field(schema_extra={"examples": [f"{API_PREFIX}/recommendations/{EXAMPLE_ID}"]})
 
 
 class ActivitySummary(SQLModel):
@@ -122,7 +120,7 @@ class ActivitySummary(SQLModel):
     start_date: date | None
     end_date: date | None
     year: int | None = Field(schema_extra={"examples": [2026]})
-    link: str = Field(schema_extra={"examples": [f"{API}/activities/{EXAMPLE_ID}"]})
+    link: str = Field(schema_extra={"examples": [f"{API_PREFIX}/activities/{EXAMPLE_ID}"]})
 
 
 def _first(
@@ -169,7 +167,7 @@ def laws(
         session, principal, SubjectType.law, {row["id"] for row in rows}
     )
     items = [
-        LawSummary(**row, latest_score=scores.get(row["id"]), link=f"{API}/laws/{row['id']}")
+        LawSummary(**row, latest_score=scores.get(row["id"]), link=f"{API_PREFIX}/laws/{row['id']}")
         for row in rows
     ]
     return Listed(total=total, items=items, link=link_to)
@@ -206,7 +204,7 @@ def agreements(
             **row,
             parties=parties[row["id"]],
             latest_score=scores.get(row["id"]),
-            link=f"{API}/agreements/{row['id']}",
+            link=f"{API_PREFIX}/agreements/{row['id']}",
         )
         for row in rows
     ]
@@ -224,7 +222,9 @@ def field_visits(
         order=_newest(FieldVisit),
         limit=limit,
     )
-    items = [FieldVisitSummary(**row, link=f"{API}/field-visits/{row['id']}") for row in rows]
+    items = [
+        FieldVisitSummary(**row, link=f"{API_PREFIX}/field-visits/{row['id']}") for row in rows
+    ]
     return Listed(total=total, items=items, link=link_to)
 
 
@@ -246,7 +246,7 @@ def recommendations(
         RecommendationSummary(
             **row,
             overdue=is_overdue(row["status"], row["due_on"], today),
-            link=f"{API}/recommendations/{row['id']}",
+            link=f"{API_PREFIX}/recommendations/{row['id']}",
         )
         for row in rows
     ]
@@ -264,7 +264,7 @@ def activities(
         order=_newest(Activity),
         limit=limit,
     )
-    items = [ActivitySummary(**row, link=f"{API}/activities/{row['id']}") for row in rows]
+    items = [ActivitySummary(**row, link=f"{API_PREFIX}/activities/{row['id']}") for row in rows]
     return Listed(total=total, items=items, link=link_to)
 
 

@@ -13,12 +13,13 @@ from sqlmodel import Session
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import AuthenticationError, PermissionDeniedError
+from app.core.paths import API_PREFIX
 from app.core.ratelimit import RateLimiter, RateLimits
 from app.identity import service
 from app.identity.models import SCOPE_DESCRIPTIONS, Scope
 from app.identity.service import Principal
 
-TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
+TOKEN_URL = f"{API_PREFIX}/auth/token"
 
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl=TOKEN_URL,

@@ -29,10 +29,11 @@ from app.assessments.models import (
     SubjectType,
 )
 from app.core.db import utcnow
+from app.core.paths import API_PREFIX
 from app.countries import summaries
 from app.countries.dossier import StatusCounts
 from app.countries.models import Country, Region
-from app.countries.summaries import API, link
+from app.countries.summaries import link
 from app.identity.service import Principal
 from app.laws.models import Law
 from app.recommendations import service as recommendations
@@ -157,7 +158,7 @@ def corridors(
             destination=receiving,
             total=sum(by_status.values()),
             by_status=by_status,
-            link=f"{API}/corridors/{sending}/{receiving}",
+            link=f"{API_PREFIX}/corridors/{sending}/{receiving}",
         )
         for (sending, receiving), by_status in by_pair.items()
     ]

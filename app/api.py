@@ -17,6 +17,7 @@ from app.identity.router import (
     organisations_router,
     users_router,
 )
+from app.integrations.router import router as changes_router
 from app.laws.router import router as laws_router
 from app.members.router import router as parliamentarians_router
 from app.recommendations.router import router as recommendations_router
@@ -48,5 +49,6 @@ for router in (
     corridors_router,
     stats_router,
     search_router,
+    changes_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

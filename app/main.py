@@ -120,6 +120,11 @@ TAGS = [
         "description": "Counts over the records you may see: ratifications, agreements, "
         "implementation of recommendations.",
     },
+    {
+        "name": "changes",
+        "description": "The change feed: every write to a record you may see, numbered in "
+        "commit order, for keeping a copy in sync. Resume from the last number seen.",
+    },
 ]
 
 

@@ -108,6 +108,17 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]
 
 
+def _split_commas(value: object) -> object:
+    if isinstance(value, list):
+        return [part for item in value for part in str(item).split(",") if part]
+    return value
+
+
+# Marks a list in a query parameter, taken repeated (`types=law&types=agreement`) as well as
+# separated by commas (`types=law,agreement`).
+CommaSeparated = BeforeValidator(_split_commas)
+
+
 def _document_no_nul(schema: dict[str, Any]) -> None:
     """Say in the schema what the validator below enforces, for clients and fuzzers alike."""
     for field_schema in schema.get("properties", {}).values():

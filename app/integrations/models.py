@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BeforeValidator
 from sqlmodel import Field, SQLModel
 
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.schemas import CommaSeparated
 from app.records.models import RecordAction
 
 
@@ -26,13 +26,6 @@ class ChangeType(StrEnum):
     assessment = "assessment"
 
 
-def _split_commas(value: object) -> object:
-    # `types=law,agreement` as well as `types=law&types=agreement`.
-    if isinstance(value, list):
-        return [part for item in value for part in str(item).split(",") if part]
-    return value
-
-
 class ChangeQuery(SQLModel):
     after: int = Field(
         default=0,
@@ -42,7 +35,7 @@ class ChangeQuery(SQLModel):
         schema_extra={"examples": [0]},
     )
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Changes per page.")
-    types: Annotated[list[ChangeType], BeforeValidator(_split_commas)] = Field(
+    types: Annotated[list[ChangeType], CommaSeparated] = Field(
         default_factory=list,
         max_length=len(ChangeType),
         description="Only changes to records of these types (repeat the parameter, or separate "

@@ -1,25 +1,17 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BeforeValidator
 from sqlmodel import Field, SQLModel
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParamsDep, page_response
-from app.core.schemas import SearchText
+from app.core.schemas import CommaSeparated, SearchText
 from app.identity.dependencies import AuthenticatedRoute, ReadPrincipal
 from app.search import service
 from app.search.models import SearchHit, SearchType
 
 router = APIRouter(prefix="/search", tags=["search"], route_class=AuthenticatedRoute)
-
-
-def _split_commas(value: object) -> object:
-    # `types=law,agreement` as well as `types=law&types=agreement`.
-    if isinstance(value, list):
-        return [part for item in value for part in str(item).split(",") if part]
-    return value
 
 
 class SearchQuery(SQLModel):
@@ -29,7 +21,7 @@ class SearchQuery(SQLModel):
         "Japanese text is found anywhere in a run of it. A record must hold them all.",
         schema_extra={"examples": ["domestic workers"]},
     )
-    types: Annotated[list[SearchType], BeforeValidator(_split_commas)] = Field(
+    types: Annotated[list[SearchType], CommaSeparated] = Field(
         default_factory=list,
         max_length=len(SearchType),
         description="Only records of these types (repeat the parameter, or separate them by "

@@ -1,5 +1,7 @@
 """The `caucus` command: serve, migrate, create the first admin, load reference and demo data."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -23,6 +25,17 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+
+
+@contextmanager
+def _session(settings: Settings, *, expire_on_commit: bool = True) -> Iterator[Session]:
+    """A session on the configured database for one command, its engine closed afterwards."""
+    engine = create_db_engine(settings)
+    try:
+        with Session(writing_engine(engine), expire_on_commit=expire_on_commit) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _settings() -> Settings:
@@ -65,12 +78,8 @@ def db_upgrade(
     typer.echo(f"Database at {revision}.")
     if revision == "head":
         # Records written before the search index existed are found once they are indexed.
-        engine = create_db_engine(settings)
-        try:
-            with Session(writing_engine(engine)) as session:
-                indexed = search.index_if_empty(session)
-        finally:
-            engine.dispose()
+        with _session(settings) as session:
+            indexed = search.index_if_empty(session)
         if indexed:
             typer.echo(f"Records indexed for search: {indexed}")
 
@@ -93,9 +102,8 @@ def create_admin(
     settings = _settings()
     email = email or settings.admin_email
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
-    engine = create_db_engine(settings)
     try:
-        with Session(writing_engine(engine), expire_on_commit=False) as session:
+        with _session(settings, expire_on_commit=False) as session:
             if bootstrap:
                 created = identity.ensure_bootstrap_admin(session, email=email, password=password)
             else:
@@ -105,8 +113,6 @@ def create_admin(
     except DomainError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(code=1) from exc
-    finally:
-        engine.dispose()
     if created is None:
         typer.echo("Users exist already; no bootstrap admin created.")
         return
@@ -129,9 +135,8 @@ def create_token(
 ) -> None:
     """Issue an API token for an organisation's scripts and print it (shown only once)."""
     settings = _settings()
-    engine = create_db_engine(settings)
     try:
-        with Session(writing_engine(engine), expire_on_commit=False) as session:
+        with _session(settings, expire_on_commit=False) as session:
             found = identity.find_organisation(session, id_or_name=organisation)
             data = ApiTokenCreate.model_validate(
                 {
@@ -148,8 +153,6 @@ def create_token(
     except ValidationError as exc:
         typer.echo(f"error: {exc.errors()[0]['msg']} ({exc.errors()[0]['loc']})", err=True)
         raise typer.Exit(code=1) from exc
-    finally:
-        engine.dispose()
     typer.echo(
         f"API token {issued.id} for {found.name}, scopes {' '.join(issued.scopes)}, "
         f"expires {issued.expires_at:%Y-%m-%d}:"
@@ -171,12 +174,8 @@ def load_reference_command(
 ) -> None:
     """Load the shipped reference data (countries, instruments, rubric); safe to run again."""
     settings = _settings()
-    engine = create_db_engine(settings)
-    try:
-        with Session(writing_engine(engine)) as session:
-            results = load_reference(session, sample=sample)
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        results = load_reference(session, sample=sample)
     if not results:
         typer.echo("No reference tables in this schema yet; nothing to load.")
     for result in results:
@@ -191,13 +190,9 @@ def seed_demo() -> None:
     if settings.environment is Environment.production:
         typer.echo("Refusing to load demo data in production.", err=True)
         raise typer.Exit(code=1)
-    engine = create_db_engine(settings)
-    try:
-        with Session(writing_engine(engine)) as session:
-            load_reference(session)
-            results = load_demo(session)
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        load_reference(session)
+        results = load_demo(session)
     for result in results:
         typer.echo(f"{result.name}: {result.records} records added")
 
@@ -207,12 +202,8 @@ def reindex() -> None:
     """Rebuild the search index from the records: after restoring the records from a backup, or
     to index records written before the index existed; safe to run again."""
     settings = _settings()
-    engine = create_db_engine(settings)
-    try:
-        with Session(writing_engine(engine)) as session:
-            indexed = search.reindex(session)
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        indexed = search.reindex(session)
     typer.echo(f"Records indexed for search: {indexed}")
 
 

@@ -115,9 +115,15 @@ def main(argv: list[str] | None = None) -> int:
     db = sqlite3.connect(args.db)
     db.executescript(SCHEMA)
     headers = {"Authorization": f"Bearer {args.token}"}
-    with httpx.Client(base_url=args.url, headers=headers, timeout=30) as client:
-        sync(client, db, args.types, args.limit)
-    db.close()
+    try:
+        with httpx.Client(base_url=args.url, headers=headers, timeout=30) as client:
+            sync(client, db, args.types, args.limit)
+    except httpx.HTTPError as error:
+        # What was stored is kept: the next run goes on from there.
+        print(f"sync stopped: {error}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
     return 0
 
 

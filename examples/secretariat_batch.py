@@ -160,11 +160,17 @@ def main(argv: list[str] | None = None) -> int:
     headers = {"Authorization": f"Bearer {args.token}"}
     applied = True
     with httpx.Client(base_url=args.url, headers=headers, timeout=30) as client:
-        for number, item in enumerate(read_batch(client, args.batch, args.collection), 1):
-            write = update if "id" in item else create
-            outcome = write(client, args.collection, item)
-            applied &= not outcome.startswith(("failed", "conflict"))
-            print(f"{number}: {outcome}")
+        try:
+            for number, item in enumerate(read_batch(client, args.batch, args.collection), 1):
+                write = update if "id" in item else create
+                outcome = write(client, args.collection, item)
+                applied &= not outcome.startswith(("failed", "conflict"))
+                print(f"{number}: {outcome}")
+        except httpx.TransportError as error:
+            print(
+                f"stopped, the API is out of reach ({error}): run the batch again", file=sys.stderr
+            )
+            return 1
     return 0 if applied else 1
 
 

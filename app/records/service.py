@@ -252,6 +252,9 @@ def update(
     """
     check_if_match(row, if_match)
     before = kind.snapshot(row)
+    # Whoever could see the record before must learn of the change that hides it from them,
+    # or a copy kept from the feed would hold it for ever.
+    shown_before = _shown_as(kind, row)
     for name, value in changes.items():
         setattr(row, name, value)
     changed = sorted(
@@ -264,7 +267,9 @@ def update(
         return row
     _stamp(row, actor)
     _flush(session, kind, if_match=if_match)
-    _commit_write(session, kind, row, action, changed, kind.snapshot(row), actor)
+    _commit_write(
+        session, kind, row, action, changed, kind.snapshot(row), actor, shown_before=shown_before
+    )
     return row
 
 
@@ -324,6 +329,7 @@ def _commit_write(
     actor: Actor,
     *,
     commit: bool = True,
+    shown_before: Visibility | None = None,
 ) -> None:
     session.add(
         Revision(
@@ -359,7 +365,7 @@ def _commit_write(
             occurred_at=row.updated_at,
             actor_organisation_id=actor.organisation_id,
             organisation_id=row.organisation_id,
-            visibility=kind.shown_as(row) if kind.shown_as else row.visibility,
+            visibility=_wider(_shown_as(kind, row), shown_before),
         )
     )
     if not commit:
@@ -370,6 +376,17 @@ def _commit_write(
     except BaseException:
         session.rollback()
         raise
+
+
+def _shown_as(kind: RecordKind[Any], row: Record) -> Visibility:
+    return kind.shown_as(row) if kind.shown_as else row.visibility
+
+
+def _wider(shown: Visibility, shown_before: Visibility | None) -> Visibility:
+    """Who may learn of a write: those who may see the record now, and those who could before."""
+    if shown is Visibility.restricted and shown_before is not None:
+        return shown_before
+    return shown
 
 
 def _hold_change_feed_order(session: Session) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from app.identity.models import Organisation
 from tests.examples.helpers import (
@@ -122,12 +121,6 @@ def test_the_next_run_picks_up_an_update_and_a_deletion(
     assert summary == {"stored": 1, "gone": 1, "after": last_seq(live, token)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a change event keeps the visibility the write left (app/records/service.py, "
-    "_commit_write): the write that restricts a record is shown only to those who may see it "
-    "after, so a partner who could see it before never learns to drop its copy",
-)
 def test_a_record_made_restricted_is_marked_gone_on_the_next_run(
     live: Live, partner_organisation: Organisation, tmp_path: Path
 ) -> None:

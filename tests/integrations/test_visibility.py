@@ -41,6 +41,21 @@ def test_the_deletion_of_a_record_reaches_those_who_could_see_it(
     assert (hidden, "deleted") in changes_of(client, admin_headers)
 
 
+def test_the_write_that_restricts_a_record_reaches_those_who_could_see_it(
+    client: TestClient, admin_headers: Headers, partner_headers: Headers
+) -> None:
+    law = create_law(client, admin_headers, visibility="partners")
+    restricted = client.patch(
+        f"{LAWS}/{law}", json={"visibility": "restricted"}, headers=admin_headers
+    )
+    assert restricted.status_code == 200, restricted.text
+    retitled = client.patch(f"{LAWS}/{law}", json={"title": "Retitled"}, headers=admin_headers)
+    assert retitled.status_code == 200, retitled.text
+
+    # Told once that it changed (reading it now answers 404), then no more.
+    assert changes_of(client, partner_headers) == [(law, "created"), (law, "updated")]
+
+
 def test_an_assessment_of_a_law_the_caller_cannot_see_is_not_in_its_feed(
     client: TestClient,
     session: Session,

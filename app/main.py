@@ -144,7 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        responses=problem_responses(500),
+        responses=problem_responses(500, 503),
     )
     serve_with(app, settings)
     register_error_handlers(app)

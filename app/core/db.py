@@ -115,6 +115,7 @@ def create_db_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         engine = sa.create_engine(
             settings.database_url,
+            hide_parameters=True,
             connect_args={
                 "check_same_thread": False,
                 "timeout": settings.sqlite_busy_timeout_ms / 1000,
@@ -125,6 +126,7 @@ def create_db_engine(settings: Settings) -> Engine:
         return engine
     return sa.create_engine(
         settings.database_url,
+        hide_parameters=True,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,

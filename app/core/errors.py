@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -222,6 +223,21 @@ async def _handle_domain_error(request: Request, exc: Exception) -> JSONResponse
     )
 
 
+# Long enough for a restarting database to come back; the pool's pre-ping then reconnects.
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+async def _handle_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The engine leaves the statement's parameters out of the error: they may be personal data.
+    logger.warning("database unavailable: %s", type(exc).__name__, exc_info=exc)
+    return problem_response(
+        request,
+        503,
+        detail="The database cannot be reached right now; nothing was changed. Retry shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     return problem_response(
@@ -255,4 +271,7 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     app.add_exception_handler(DomainError, _handle_domain_error)
+    # A lost or refused connection, or no connection free in the pool in time.
+    for unavailable in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        app.add_exception_handler(unavailable, _handle_database_unavailable)
     app.add_exception_handler(Exception, _handle_unexpected_error)

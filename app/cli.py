@@ -218,7 +218,7 @@ def import_command(
         str | None,
         typer.Option(
             help="The secretariat organisation (id or exact name) that owns new records; "
-            "the first secretariat by default."
+            "the first one by default."
         ),
     ] = None,
 ) -> None:
@@ -229,11 +229,19 @@ def import_command(
     content = file.read_bytes()
     try:
         with _session(settings) as session:
+            # Found, never made here: a dry run, or a file refused, writes nothing at all.
             owner = (
-                identity.secretariat(session)
+                identity.first_secretariat(session)
                 if organisation is None
                 else identity.find_organisation(session, id_or_name=organisation)
             )
+            if owner is None:
+                typer.echo(
+                    "error: there is no secretariat organisation yet; "
+                    "`caucus create-admin` makes it.",
+                    err=True,
+                )
+                raise typer.Exit(code=1)
             if owner.kind is not OrganisationKind.secretariat:
                 typer.echo("error: imports act for a secretariat organisation.", err=True)
                 raise typer.Exit(code=1)

@@ -440,7 +440,7 @@ class _Planner:
     def plan(self, rows: list[list[str]]) -> list[_Plan]:
         cells_of: dict[int, dict[str, str]] = {}
         for number, cells in enumerate(rows, start=1):
-            if not any(cell.strip() for cell in cells):
+            if not any(text.strip() for text in cells):
                 continue  # a blank line, e.g. at the end of the file
             if len(cells) != len(self.header):
                 self.error(

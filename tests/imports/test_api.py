@@ -367,3 +367,32 @@ def test_an_export_without_its_ids_imports_as_new_records_equal_to_the_first(
     assert [{name: r[name] for name in kept} for r in copies] == [
         {name: r[name] for name in kept} for r in originals
     ]
+
+
+def test_a_spreadsheets_utf8_with_a_byte_order_mark_is_read(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    response = client.post(
+        IMPORTS,
+        params={"type": "laws"},
+        content="\ufeff".encode() + file_of(ImportType.laws).encode("utf-8"),
+        headers={**admin_headers, "Content-Type": "text/csv; charset=utf-8"},
+    )
+
+    assert ok(response) == summary(ImportType.laws, created=2)
+
+
+def test_a_file_that_is_not_utf8_is_refused_whole(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    response = client.post(
+        IMPORTS,
+        params={"type": "laws"},
+        content=file_of(ImportType.laws).replace("Kasambahay", "Kasambahày").encode("latin-1"),
+        headers={**admin_headers, "Content-Type": "text/csv"},
+    )
+
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == [
+        {"location": ["body"], "message": "The file is not UTF-8 text.", "type": "value_error"}
+    ]

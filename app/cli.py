@@ -207,7 +207,10 @@ def import_command(
     file: Annotated[
         Path,
         typer.Argument(
-            exists=True, dir_okay=False, help="A CSV file laid out like the type's export."
+            metavar="FILE",
+            exists=True,
+            dir_okay=False,
+            help="A CSV file laid out like the type's export.",
         ),
     ],
     dry_run: Annotated[

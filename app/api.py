@@ -17,6 +17,7 @@ from app.identity.router import (
     organisations_router,
     users_router,
 )
+from app.imports.router import router as imports_router
 from app.integrations.router import router as changes_router
 from app.laws.router import router as laws_router
 from app.members.router import router as parliamentarians_router
@@ -50,5 +51,6 @@ for router in (
     stats_router,
     search_router,
     changes_router,
+    imports_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

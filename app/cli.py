@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,13 +10,16 @@ import uvicorn
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from app.audit.service import Actor
 from app.core import migrations
 from app.core.config import Environment, Settings
 from app.core.db import create_db_engine, writing_engine
 from app.core.errors import DomainError
 from app.core.logging import configure_logging, logging_config
 from app.identity import service as identity
-from app.identity.models import ApiTokenCreate
+from app.identity.models import ApiTokenCreate, OrganisationKind
+from app.imports import service as imports
+from app.imports.models import ImportType
 from app.reference.demo import load_demo
 from app.reference.loader import load_reference
 from app.search import service as search
@@ -195,6 +199,84 @@ def seed_demo() -> None:
         results = load_demo(session)
     for result in results:
         typer.echo(f"{result.name}: {result.records} records added")
+
+
+@cli.command("import")
+def import_command(
+    import_type: Annotated[ImportType, typer.Argument(metavar="TYPE", help="What the rows are.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            exists=True,
+            dir_okay=False,
+            help="A CSV file laid out like the type's export.",
+        ),
+    ],
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Check the file and count what it would do; write nothing."),
+    ] = False,
+    organisation: Annotated[
+        str | None,
+        typer.Option(
+            help="The secretariat organisation (id or exact name) that owns new records; "
+            "the first one by default."
+        ),
+    ] = None,
+) -> None:
+    """Import agreements, laws, ratifications or parliamentarians from CSV: every row is checked
+    first, then all are written in one transaction; importing the same file again changes
+    nothing."""
+    settings = _settings()
+    content = file.read_bytes()
+    try:
+        with _session(settings) as session:
+            # Found, never made here: a dry run, or a file refused, writes nothing at all.
+            owner = (
+                identity.first_secretariat(session)
+                if organisation is None
+                else identity.find_organisation(session, id_or_name=organisation)
+            )
+            if owner is None:
+                typer.echo(
+                    "error: there is no secretariat organisation yet; "
+                    "`caucus create-admin` makes it.",
+                    err=True,
+                )
+                raise typer.Exit(code=1)
+            if owner.kind is not OrganisationKind.secretariat:
+                typer.echo("error: imports act for a secretariat organisation.", err=True)
+                raise typer.Exit(code=1)
+            summary = imports.import_csv(
+                session,
+                import_type=import_type,
+                content=content,
+                actor=Actor(organisation_id=owner.id),
+                principal=None,
+                dry_run=dry_run,
+            )
+    except imports.ImportInvalidError as exc:
+        for error in exc.errors:
+            where = ", ".join(
+                part
+                for part in (
+                    f"row {error.row}" if error.row is not None else "",
+                    f"column {error.column}" if error.column else "",
+                )
+                if part
+            )
+            typer.echo(f"{where or 'file'}: {error.message}", err=True)
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(code=1) from exc
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc
+    would = "would be " if dry_run else ""
+    typer.echo(
+        f"{import_type.value}: {summary.created} {would}created, {summary.updated} {would}updated, "
+        f"{summary.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else "")
+    )
 
 
 @cli.command("reindex")

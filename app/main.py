@@ -125,6 +125,12 @@ TAGS = [
         "description": "The change feed: every write to a record you may see, numbered in "
         "commit order, for keeping a copy in sync. Resume from the last number seen.",
     },
+    {
+        "name": "imports",
+        "description": "Bulk imports of agreements, laws, ratifications and parliamentarians "
+        "from CSV files laid out like the exports; checked whole, written in one transaction, "
+        "and safe to repeat (admin).",
+    },
 ]
 
 

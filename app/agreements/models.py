@@ -22,7 +22,14 @@ from app.core.schemas import (
     WriteModel,
 )
 from app.countries.codes import CountryCode
-from app.records.models import Record, RecordFilters, RecordPublic, Shared, Visibility
+from app.records.models import (
+    Record,
+    RecordFilters,
+    RecordPublic,
+    Shared,
+    Visibility,
+    external_ref_field,
+)
 
 
 class AgreementKind(StrEnum):
@@ -136,6 +143,7 @@ class AgreementFields(SQLModel):
         max_length=50,
         description="Citations or links the record rests on.",
     )
+    external_ref: str | None = external_ref_field()
 
 
 class Agreement(AgreementFields, Record, table=True):
@@ -144,6 +152,7 @@ class Agreement(AgreementFields, Record, table=True):
         sa.Index("ix_agreements_created_at_id", "created_at", "id"),
         sa.Index("ix_agreements_updated_at", "updated_at"),
         sa.Index("ix_agreements_expires_on", "expires_on"),
+        sa.Index("ix_agreements_external_ref", "external_ref", unique=True),
     )
 
     parties: list[AgreementParty] = Relationship(
@@ -199,6 +208,7 @@ class AgreementUpdate(WriteModel):
     parties: Annotated[list[Party] | None, NotNull] = Field(
         default=None, min_length=1, max_length=60
     )
+    external_ref: str | None = external_ref_field()
     visibility: Annotated[Visibility | None, NotNull] = None
 
 

@@ -113,7 +113,10 @@ def select_agreements(principal: Principal, filters: AgreementFilters) -> Select
     return statement
 
 
-def create_agreement(session: Session, *, actor: Actor, data: AgreementCreate) -> Agreement:
+def create_agreement(
+    session: Session, *, actor: Actor, data: AgreementCreate, commit: bool = True
+) -> Agreement:
+    """Record an agreement; with `commit` false it waits for the transaction's commit."""
     dates_in_order(data.model_dump(), DATE_ORDER)
     agreement = Agreement(
         **data.model_dump(exclude={"parties", "sectors", "sources"}),
@@ -121,7 +124,7 @@ def create_agreement(session: Session, *, actor: Actor, data: AgreementCreate) -
         sources=unique(data.sources),
         parties=_party_rows(data.kind, data.parties),
     )
-    return records.create(session, KIND, agreement, actor=actor)
+    return records.create(session, KIND, agreement, actor=actor, commit=commit)
 
 
 def update_agreement(
@@ -131,6 +134,7 @@ def update_agreement(
     agreement: Agreement,
     data: AgreementUpdate,
     if_match: str | None,
+    commit: bool = True,
 ) -> Agreement:
     changes = data.model_dump(exclude_unset=True)
     refuse_nulls(changes, "title", "kind", "status", "sectors", "sources", "parties", "visibility")
@@ -141,4 +145,6 @@ def update_agreement(
     else:
         _check_parties(kind, [party.country for party in agreement.parties])
     unique_lists(changes, "sectors", "sources")
-    return records.update(session, KIND, agreement, changes, actor=actor, if_match=if_match)
+    return records.update(
+        session, KIND, agreement, changes, actor=actor, if_match=if_match, commit=commit
+    )

@@ -119,6 +119,12 @@ class PermissionDeniedError(DomainError):
     status = 403
 
 
+class UnsupportedMediaTypeError(DomainError):
+    """A body in a format the operation does not take (e.g. JSON where it takes CSV)."""
+
+    status = 415
+
+
 class ServiceUnavailableError(DomainError):
     status = 503
 

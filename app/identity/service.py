@@ -511,13 +511,18 @@ def create_admin(
     return NewAdmin(user=create_user(session, actor=None, data=data), generated_password=generated)
 
 
-def secretariat(session: Session) -> Organisation:
-    """The secretariat's organisation, made if there is none yet (e.g. before the first admin)."""
-    existing = session.exec(
+def first_secretariat(session: Session) -> Organisation | None:
+    """The secretariat's organisation, if there is one yet; the first, should there be more."""
+    return session.exec(
         select(Organisation)
         .where(Organisation.kind == OrganisationKind.secretariat)
         .order_by(col(Organisation.created_at))
     ).first()
+
+
+def secretariat(session: Session) -> Organisation:
+    """The secretariat's organisation, made if there is none yet (e.g. before the first admin)."""
+    existing = first_secretariat(session)
     if existing is not None:
         return existing
     return create_organisation(

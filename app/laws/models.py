@@ -19,7 +19,14 @@ from app.core.schemas import (
     WriteModel,
 )
 from app.countries.codes import CountryCode
-from app.records.models import Record, RecordFilters, RecordPublic, Shared, Visibility
+from app.records.models import (
+    Record,
+    RecordFilters,
+    RecordPublic,
+    Shared,
+    Visibility,
+    external_ref_field,
+)
 from app.treaties.models import InstrumentCodeIn
 
 
@@ -81,6 +88,7 @@ class LawFields(SQLModel):
         max_length=50,
         description="Citations or links the record rests on.",
     )
+    external_ref: str | None = external_ref_field()
 
 
 class LawInstrument(SQLModel, table=True):
@@ -115,6 +123,7 @@ class Law(LawFields, Record, table=True):
         sa.Index("ix_laws_created_at_id", "created_at", "id"),
         sa.Index("ix_laws_country_created_at_id", "country", "created_at", "id"),
         sa.Index("ix_laws_updated_at", "updated_at"),
+        sa.Index("ix_laws_external_ref", "external_ref", unique=True),
     )
 
     instrument_links: list[LawInstrument] = Relationship(
@@ -198,6 +207,7 @@ class LawUpdate(WriteModel):
         max_length=MAX_AGREEMENTS,
         description=AGREEMENT_IDS_DESCRIPTION + " Replaces the list whole.",
     )
+    external_ref: str | None = external_ref_field()
     visibility: Annotated[Visibility | None, NotNull] = None
 
 

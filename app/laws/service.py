@@ -99,9 +99,15 @@ def select_laws(principal: Principal, filters: LawFilters) -> SelectOfScalar[Law
 
 
 def create_law(
-    session: Session, *, actor: Actor, principal: Principal | None = None, data: LawCreate
+    session: Session,
+    *,
+    actor: Actor,
+    principal: Principal | None = None,
+    data: LawCreate,
+    commit: bool = True,
 ) -> Law:
-    """Record a law; `agreement_ids` must name agreements `principal` can see."""
+    """Record a law; `agreement_ids` must name agreements `principal` can see. With `commit`
+    false it waits for the transaction's commit."""
     dates_in_order(data.model_dump(), DATE_ORDER)
     codes = treaties.known_instrument_codes(session, data.instrument_codes)
     agreement_ids = links.links(
@@ -113,7 +119,7 @@ def create_law(
         instrument_links=_instrument_links(None, codes),
         agreement_links=_agreement_links(None, agreement_ids),
     )
-    return records.create(session, KIND, law, actor=actor)
+    return records.create(session, KIND, law, actor=actor, commit=commit)
 
 
 def update_law(
@@ -124,6 +130,7 @@ def update_law(
     law: Law,
     data: LawUpdate,
     if_match: str | None,
+    commit: bool = True,
 ) -> Law:
     """Change the fields sent; lists are replaced whole. An agreement the law already names may
     stay in `agreement_ids` even if the caller can no longer see it (deleted meanwhile)."""
@@ -154,4 +161,6 @@ def update_law(
         )
         changes["agreement_links"] = _agreement_links(law, ids)
     unique_lists(changes, "sources")
-    return records.update(session, KIND, law, changes, actor=actor, if_match=if_match)
+    return records.update(
+        session, KIND, law, changes, actor=actor, if_match=if_match, commit=commit
+    )

@@ -11,7 +11,14 @@ from sqlmodel import Field, Relationship, SQLModel
 from app.core.db import enum_column_type, new_id
 from app.core.schemas import HttpUrlStr, IsoDate, NotNull, SearchText, WriteModel
 from app.countries.codes import CountryCode
-from app.records.models import Record, RecordFilters, RecordPublic, Shared, Visibility
+from app.records.models import (
+    Record,
+    RecordFilters,
+    RecordPublic,
+    Shared,
+    Visibility,
+    external_ref_field,
+)
 
 
 class Chamber(StrEnum):
@@ -108,6 +115,7 @@ class ParliamentarianFields(SQLModel):
         max_length=20,
         description="Official pages and profiles.",
     )
+    external_ref: str | None = external_ref_field()
 
 
 class Parliamentarian(ParliamentarianFields, Record, table=True):
@@ -116,6 +124,7 @@ class Parliamentarian(ParliamentarianFields, Record, table=True):
         sa.Index("ix_parliamentarians_created_at_id", "created_at", "id"),
         sa.Index("ix_parliamentarians_country_created_at_id", "country", "created_at", "id"),
         sa.Index("ix_parliamentarians_updated_at", "updated_at"),
+        sa.Index("ix_parliamentarians_external_ref", "external_ref", unique=True),
     )
 
     contact: dict[str, str | None] | None = Field(default=None, sa_type=sa.JSON)
@@ -169,6 +178,7 @@ class ParliamentarianUpdate(WriteModel):
     links: Annotated[list[HttpUrlStr] | None, NotNull] = Field(default=None, max_length=20)
     memberships: Annotated[list[MembershipIn] | None, NotNull] = Field(default=None, max_length=50)
     contact: Contact | None = Field(default=None, description=CONTACT_DESCRIPTION)
+    external_ref: str | None = external_ref_field()
     visibility: Annotated[Visibility | None, NotNull] = None
 
 

@@ -123,8 +123,10 @@ def create_parliamentarian(
     actor: Actor,
     principal: Principal | None,
     data: ParliamentarianCreate,
+    commit: bool = True,
 ) -> Parliamentarian:
-    """Record a parliamentarian; `principal` None is a script acting for the secretariat."""
+    """Record a parliamentarian; `principal` None is a script acting for the secretariat. With
+    `commit` false it waits for the transaction's commit."""
     _contact_written_by(principal, data.contact)
     other_names = unique(data.other_names)
     parliamentarian = Parliamentarian(
@@ -135,7 +137,7 @@ def create_parliamentarian(
         contact=_contact(data.contact),
         memberships=_membership_rows(data.memberships),
     )
-    return records.create(session, KIND, parliamentarian, actor=actor)
+    return records.create(session, KIND, parliamentarian, actor=actor, commit=commit)
 
 
 def update_parliamentarian(
@@ -146,6 +148,7 @@ def update_parliamentarian(
     parliamentarian: Parliamentarian,
     data: ParliamentarianUpdate,
     if_match: str | None,
+    commit: bool = True,
 ) -> Parliamentarian:
     """Change the fields sent; lists (memberships, names, links) are replaced whole."""
     changes = data.model_dump(exclude_unset=True)
@@ -169,4 +172,6 @@ def update_parliamentarian(
     unique_lists(changes, "other_names", "links")
     if "other_names" in changes:
         changes["other_names_text"] = "\n".join(changes["other_names"])
-    return records.update(session, KIND, parliamentarian, changes, actor=actor, if_match=if_match)
+    return records.update(
+        session, KIND, parliamentarian, changes, actor=actor, if_match=if_match, commit=commit
+    )

@@ -57,6 +57,14 @@ def cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
+def uncell(text: str) -> str:
+    """The text `cell` made into `text` (one value, or one item or part of one): without the
+    apostrophe put before a formula-like start."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
 def _lines(columns: list[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

@@ -34,6 +34,26 @@ class RecordAction(StrEnum):
     published = "published"
 
 
+EXTERNAL_REF_DESCRIPTION = (
+    "Your own key for the record, e.g. its row id in a spreadsheet or another system; unique "
+    "among records of its type. A bulk import finds the record by it, so importing the same "
+    "file again changes nothing."
+)
+EXTERNAL_REF_EXAMPLE = "MFA-2024-017"
+
+
+def external_ref_field() -> Any:
+    """The `external_ref` of a record type that bulk imports find records of by a key of the
+    caller's; the table adds a unique index on it."""
+    return Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description=EXTERNAL_REF_DESCRIPTION,
+        schema_extra={"examples": [EXTERNAL_REF_EXAMPLE]},
+    )
+
+
 class Shared(SQLModel):
     """The field a caller sets on any record: who may see it."""
 

@@ -245,16 +245,21 @@ def update(
     actor: Actor,
     if_match: str | None,
     action: RecordAction = RecordAction.updated,
+    commit: bool = True,
 ) -> R:
     """Apply `changes` (attribute values, child rows included) if `if_match` still holds.
 
     A change that alters nothing writes nothing, so the version and ETag stay as they were.
+    With `commit` false the write waits for the transaction's commit, as in `create`.
     """
     check_if_match(row, if_match)
     before = kind.snapshot(row)
     # Whoever could see the record before must learn of the change that hides it from them,
     # or a copy kept from the feed would hold it for ever.
     shown_before = _shown_as(kind, row)
+    # Undoing the values set below must not undo the transaction's earlier writes, which a
+    # later commit is to keep: a savepoint scopes the undo to this record.
+    savepoint = None if commit else session.begin_nested()
     for name, value in changes.items():
         setattr(row, name, value)
     changed = sorted(
@@ -263,12 +268,26 @@ def update(
         if value != before.get(name) and name not in BOOKKEEPING_FIELDS
     )
     if not changed:
-        session.rollback()  # forgets the unchanged values set above
+        # Forgets the unchanged values set above.
+        if savepoint is None:
+            session.rollback()
+        else:
+            savepoint.rollback()
         return row
     _stamp(row, actor)
     _flush(session, kind, if_match=if_match)
+    if savepoint is not None:
+        savepoint.commit()
     _commit_write(
-        session, kind, row, action, changed, kind.snapshot(row), actor, shown_before=shown_before
+        session,
+        kind,
+        row,
+        action,
+        changed,
+        kind.snapshot(row),
+        actor,
+        commit=commit,
+        shown_before=shown_before,
     )
     return row
 

@@ -254,6 +254,7 @@ def put_ratification(
     goes back to its default."""
     row, is_new = service.put_ratification(
         session,
+        actor=principal.actor,
         principal=principal,
         country=country,
         instrument=instrument,

@@ -220,16 +220,19 @@ def select_ratifications(
 def put_ratification(
     session: Session,
     *,
-    principal: Principal,
+    actor: Actor,
+    principal: Principal | None,
     country: str,
     instrument: str,
     data: RatificationPut,
     if_match: str | None,
+    commit: bool = True,
 ) -> tuple[Ratification, bool]:
     """Create or replace the record of one country and instrument; True if it was created.
 
     A field the body leaves out goes back to its default. A pair whose record was deleted is
-    refused (restore it first), so its history stays one history.
+    refused (restore it first), so its history stays one history. `principal` None is a script
+    acting for the secretariat; with `commit` false the write waits for the transaction's commit.
     """
     country_code = get_country(session, code=country).code
     instrument_code = get_instrument(session, code=instrument).code
@@ -237,10 +240,9 @@ def put_ratification(
     values = data.model_dump()
     unique_lists(values, "sources")
     # One pair has one record, whoever may see it, deleted or not.
+    seen = sa.true() if principal is None else records.visible_to(Ratification, principal)
     recorded = session.exec(
-        select(Ratification, records.visible_to(Ratification, principal)).where(
-            ratification_of(country_code, instrument_code)
-        )
+        select(Ratification, seen).where(ratification_of(country_code, instrument_code))
     ).first()
     if recorded is None:
         if if_match is not None:
@@ -249,7 +251,7 @@ def put_ratification(
                 "hold; leave it out to create the record."
             )
         row = Ratification(**values, country=country_code, instrument=instrument_code)
-        return records.create(session, RATIFICATION, row, actor=principal.actor), True
+        return records.create(session, RATIFICATION, row, actor=actor, commit=commit), True
     row, visible = recorded
     if not visible:
         # Restricted, and owned by another organisation: to this caller it does not exist.
@@ -260,7 +262,7 @@ def put_ratification(
             "(POST .../restore), then change it."
         )
     updated = records.update(
-        session, RATIFICATION, row, values, actor=principal.actor, if_match=if_match
+        session, RATIFICATION, row, values, actor=actor, if_match=if_match, commit=commit
     )
     return updated, False
 

@@ -24,6 +24,7 @@ CONTRACT_FIELDS = frozenset(
         "language",
         "sources",
         "visibility",
+        "external_ref",
     }
 )
 

@@ -54,6 +54,7 @@ CONTRACT_FIELDS = frozenset(
         "visibility",
         "sources",
         "latest_score",
+        "external_ref",
     }
 )
 LIFECYCLE_FIELDS = frozenset(

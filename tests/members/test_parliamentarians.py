@@ -35,6 +35,7 @@ CONTRACT_FIELDS = frozenset(
         "links",
         "contact",
         "visibility",
+        "external_ref",
     }
 )
 LIFECYCLE_FIELDS = frozenset(

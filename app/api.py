@@ -18,6 +18,7 @@ from app.identity.router import (
     users_router,
 )
 from app.integrations.router import router as changes_router
+from app.integrations.webhooks.router import router as webhooks_router
 from app.laws.router import router as laws_router
 from app.members.router import router as parliamentarians_router
 from app.recommendations.router import router as recommendations_router
@@ -50,5 +51,6 @@ for router in (
     stats_router,
     search_router,
     changes_router,
+    webhooks_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

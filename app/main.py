@@ -125,6 +125,11 @@ TAGS = [
         "description": "The change feed: every write to a record you may see, numbered in "
         "commit order, for keeping a copy in sync. Resume from the last number seen.",
     },
+    {
+        "name": "webhooks",
+        "description": "Be sent the changes the feed would show you as they happen: signed "
+        "POSTs (Standard Webhooks), retried until received, with a log of every attempt.",
+    },
 ]
 
 

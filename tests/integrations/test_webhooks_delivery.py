@@ -2,8 +2,10 @@
 retried with backoff, given up on, stopped by 410 Gone."""
 
 import json
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 from standardwebhooks import Webhook
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.core.config import Settings
 from app.core.db import create_db_engine
 from app.integrations.webhooks import delivery
@@ -361,3 +365,34 @@ def test_deliveries_are_signed_with_the_secret_in_force_when_sent(
     assert len(verified(receiver, rotated["secret"])) == 1
     with pytest.raises(Exception, match="signature"):
         verified(receiver, webhook["secret"])
+
+
+def test_caucus_worker_once_sends_what_is_due_and_exits(
+    client: TestClient,
+    database_url: str,
+    admin_headers: Headers,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    webhook = subscribe(client, admin_headers, receiver.url)
+    create_law(client, admin_headers)
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        result = CliRunner().invoke(
+            cli,
+            ["worker", "--once"],
+            env={
+                "CAUCUS_DATABASE_URL": database_url,
+                "CAUCUS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
+            },
+        )
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+    assert result.exit_code == 0, result.output
+    [event] = verified(receiver, webhook["secret"])
+    assert event["type"] == "law.created"

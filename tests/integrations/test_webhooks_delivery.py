@@ -4,6 +4,7 @@ retried with backoff, given up on, stopped by 410 Gone."""
 import json
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -396,3 +397,50 @@ def test_caucus_worker_once_sends_what_is_due_and_exits(
     assert result.exit_code == 0, result.output
     [event] = verified(receiver, webhook["secret"])
     assert event["type"] == "law.created"
+
+
+def test_a_ratification_s_delivery_links_to_its_country_and_instrument(
+    app: FastAPI, client: TestClient, admin_headers: Headers, receiver: Receiver
+) -> None:
+    webhook = subscribe(client, admin_headers, receiver.url, "ratification.created")
+    ok(
+        client.put(
+            "/api/v1/ratifications/PH/C189", json={"status": "in_force"}, headers=admin_headers
+        ),
+        201,
+    )
+
+    drain(app)
+
+    [event] = verified(receiver, webhook["secret"])
+    assert event["data"]["link"] == "http://testserver/api/v1/ratifications/PH/C189"
+    assert ok(client.get(event["data"]["link"], headers=admin_headers))["id"] == event["data"]["id"]
+
+
+def test_a_running_worker_delivers_changes_as_they_are_made_until_stopped(
+    app: FastAPI,
+    client: TestClient,
+    settings: Settings,
+    admin_headers: Headers,
+    receiver: Receiver,
+) -> None:
+    subscribe(client, admin_headers, receiver.url)
+    stop = threading.Event()
+    polling = settings.model_copy(update={"webhook_poll_seconds": 0.02})
+    worker = threading.Thread(
+        target=delivery.work,
+        args=(app.state.engine,),
+        kwargs={"settings": polling, "once": False, "stop": stop},
+    )
+    worker.start()
+    try:
+        made = [create_law(client, admin_headers, title=f"Act {n}") for n in range(2)]
+        deadline = time.monotonic() + 10
+        while len(receiver.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+
+    assert not worker.is_alive()
+    assert [json.loads(r.body)["data"]["id"] for r in receiver.requests] == made

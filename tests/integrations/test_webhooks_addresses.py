@@ -1,9 +1,12 @@
 """Where webhooks may point: https in production, never the service's own network, checked when
 registered and again when sent. Literal addresses and `localhost` only: no network needed."""
 
+import base64
 import socket
+import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi import FastAPI
@@ -11,6 +14,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from app.core.config import Settings
+from app.integrations.webhooks import addresses, delivery
 from app.integrations.webhooks.addresses import RefusedAddressError, check_url
 from tests.activities.helpers import create_law
 from tests.api import assert_invalid, ok
@@ -155,3 +159,36 @@ def test_an_address_refused_when_sending_is_logged_and_nothing_is_sent(
     assert attempt["status_code"] is None
     assert attempt["error"].startswith("Refused:")
     assert ok(client.get(f"{WEBHOOKS}/{created['id']}", headers=admin_headers))["active"]
+
+
+def test_a_delivery_connects_to_the_address_checked_whatever_the_name_answers_next(
+    settings: Settings, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = urlsplit(receiver.url).port
+    resolve = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])
+
+    def rebinding(host: str, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        """The name answers the receiver's address once, then one where nothing listens."""
+        if host != "hooks.example.test":
+            return resolve(host, *args, **kwargs)
+        return resolving_to(next(answers, "127.0.0.2"))(host, args[0] if args else kwargs["port"])
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    # The receiver is on this machine: let its address pass the check as a public one would.
+    monkeypatch.setattr(addresses, "_refused", lambda address: False)
+    claim = delivery.Claim(
+        delivery_id="msg_rebinding",
+        subscription_id=uuid.uuid4(),
+        event_type="webhook.test",
+        url=f"http://hooks.example.test:{port}/hooks",
+        secret="whsec_" + base64.b64encode(b"k" * 32).decode(),
+        payload="{}",
+    )
+
+    with delivery.new_client(settings) as client:
+        outcome = delivery.send(claim, settings=settings, client=client)
+
+    assert (outcome.status_code, outcome.error) == (204, None)
+    [received] = receiver.requests
+    assert received.headers["host"] == f"hooks.example.test:{port}"

@@ -214,16 +214,22 @@ def send(claim: Claim, *, settings: Settings, client: httpx.Client) -> Outcome:
     never read."""
     started = utcnow()
     try:
-        check_url(claim.url, settings=settings)
+        checked = check_url(claim.url, settings=settings)
     except RefusedAddressError as exc:
         return Outcome(attempted_at=started, error=f"Refused: {exc}")
+    url = httpx.URL(claim.url)
+    headers = signed_headers(claim, started)
+    extensions = {}
+    if checked:
+        # To the address just checked, not to what the name resolves to when connecting; the
+        # certificate is still checked against the name.
+        headers["host"] = url.netloc.decode("ascii")
+        extensions["sni_hostname"] = url.host
+        url = url.copy_with(host=str(checked[0]))
     clock = time.monotonic()
     try:
         with client.stream(
-            "POST",
-            claim.url,
-            content=claim.payload.encode(),
-            headers=signed_headers(claim, started),
+            "POST", url, content=claim.payload.encode(), headers=headers, extensions=extensions
         ) as response:
             status_code = response.status_code
             retry_after = response.headers.get("retry-after")
@@ -363,8 +369,14 @@ def deliver_due(engine: Engine, *, settings: Settings, client: httpx.Client) -> 
 
 
 def new_client(settings: Settings) -> httpx.Client:
-    # A redirect would lead past the address check, to wherever the receiver points.
-    return httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+    return httpx.Client(
+        timeout=settings.webhook_timeout_seconds,
+        # A redirect would lead past the address check, to wherever the receiver points.
+        follow_redirects=False,
+        # Connections are made to checked addresses: one kept open for a name must not carry a
+        # request for another name that resolved to the same address.
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
 
 
 def work(engine: Engine, *, settings: Settings, once: bool, stop: threading.Event) -> None:

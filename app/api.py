@@ -19,6 +19,7 @@ from app.identity.router import (
 )
 from app.imports.router import router as imports_router
 from app.integrations.router import router as changes_router
+from app.integrations.webhooks.router import router as webhooks_router
 from app.laws.router import router as laws_router
 from app.members.router import router as parliamentarians_router
 from app.recommendations.router import router as recommendations_router
@@ -52,5 +53,6 @@ for router in (
     search_router,
     changes_router,
     imports_router,
+    webhooks_router,
 ):
     api_router.include_router(router, dependencies=AUTHENTICATED)

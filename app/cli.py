@@ -1,5 +1,8 @@
-"""The `caucus` command: serve, migrate, create the first admin, load reference and demo data."""
+"""The `caucus` command: serve, migrate, create the first admin, load reference and demo data,
+deliver webhooks."""
 
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +23,7 @@ from app.identity import service as identity
 from app.identity.models import ApiTokenCreate, OrganisationKind
 from app.imports import service as imports
 from app.imports.models import ImportType
+from app.integrations.webhooks import delivery as webhooks
 from app.reference.demo import load_demo
 from app.reference.loader import load_reference
 from app.search import service as search
@@ -287,6 +291,29 @@ def reindex() -> None:
     with _session(settings) as session:
         indexed = search.reindex(session)
     typer.echo(f"Records indexed for search: {indexed}")
+
+
+@cli.command()
+def worker(
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once", help="Queue every new event, attempt each delivery due now once, and exit."
+        ),
+    ] = False,
+) -> None:
+    """Deliver webhooks until stopped (SIGTERM or Ctrl-C); run as many as needed on PostgreSQL,
+    no delivery is sent by two at once."""
+    settings = _settings()
+    stop = threading.Event()
+    if not once:
+        for stopping in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stopping, lambda *_: stop.set())
+    engine = create_db_engine(settings)
+    try:
+        webhooks.work(engine, settings=settings, once=once, stop=stop)
+    finally:
+        engine.dispose()
 
 
 def main() -> None:

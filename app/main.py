@@ -131,6 +131,11 @@ TAGS = [
         "from CSV files laid out like the exports; checked whole, written in one transaction, "
         "and safe to repeat (admin).",
     },
+    {
+        "name": "webhooks",
+        "description": "Be sent the changes the feed would show you as they happen: signed "
+        "POSTs (Standard Webhooks), retried until received, with a log of every attempt.",
+    },
 ]
 
 

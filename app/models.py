@@ -7,6 +7,11 @@ from app.audit.models import AuditEntry
 from app.countries.models import Country
 from app.field_visits.models import FieldVisit
 from app.identity.models import ApiToken, Organisation, User
+from app.integrations.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from app.laws.models import Law, LawAgreement, LawInstrument
 from app.members.models import Membership, Parliamentarian
 from app.recommendations.models import Recommendation, TimelineEntry
@@ -39,4 +44,7 @@ __all__ = [
     "SearchEntry",
     "TimelineEntry",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

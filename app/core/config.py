@@ -64,6 +64,29 @@ class Settings(BaseSettings):
     login_rate_limit_per_email: str = "10 per 15 minutes"
     login_rate_limit_per_address: str = "60 per 15 minutes"
 
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where callers reach the service: the base of the links webhook deliveries "
+        "carry, which have no request to take it from.",
+    )
+    webhook_allow_private_addresses: bool = Field(
+        default=False,
+        description="Let webhooks point at loopback and private addresses (development only).",
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(
+        default=10, ge=1, description="Attempts at one delivery before giving up on it."
+    )
+    webhook_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=6 * 60 * 60.0, gt=0)
+    webhook_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a worker's claim on a delivery holds; one that crashed mid-send "
+        "is resent, with the same webhook-id, once it expires. Must outlast the timeout.",
+    )
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+
     admin_email: str = "admin@example.org"
     admin_password: SecretStr | None = None
 
@@ -85,6 +108,13 @@ class Settings(BaseSettings):
                     "refusing to start in production with a missing, default or short secret "
                     f"key. {HOW_TO_MAKE_A_KEY}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Self:
+        # A claim expiring mid-send would let a second worker send the same delivery at once.
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError("CAUCUS_WEBHOOK_LEASE_SECONDS must exceed the webhook timeout")
         return self
 
     @field_validator(

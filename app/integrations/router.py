@@ -6,7 +6,7 @@ from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.identity.dependencies import AuthenticatedRoute, ReadPrincipal
 from app.integrations import service
-from app.integrations.models import Change, ChangePage, ChangeQuery
+from app.integrations.models import ChangePage, ChangeQuery
 
 router = APIRouter(prefix="/changes", tags=["changes"], route_class=AuthenticatedRoute)
 
@@ -28,14 +28,6 @@ def list_changes(
         session, principal=principal, after=query.after, limit=query.limit, types=query.types
     )
     items = [
-        Change.model_validate(
-            change.event,
-            update={
-                "type": change.event.record_type,
-                "id": change.event.record_id,
-                "link": str(request.url_for(f"read_{change.event.record_type}", **change.locator)),
-            },
-        )
-        for change in found
+        change.public(lambda name, **path: str(request.url_for(name, **path))) for change in found
     ]
     return ChangePage(items=items, next_after=items[-1].seq if items else query.after)

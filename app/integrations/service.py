@@ -7,6 +7,7 @@ that narrow further (an assessment of a law the caller cannot see, a report not 
 by that kind's own rule, read from the record as it is now.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from app.agreements import service as agreements
 from app.assessments import service as assessments
 from app.field_visits import service as field_visits
 from app.identity.service import Principal
+from app.integrations import models
 from app.integrations.models import ChangeType
 from app.laws import service as laws
 from app.members import service as members
@@ -39,11 +41,26 @@ KINDS: dict[ChangeType, RecordKind[Any]] = {
 }
 
 
+# Gives the URL of a named route from its path parameters, as `Request.url_for` does.
+UrlFor = Callable[..., str]
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     event: ChangeEvent
     # The path parameters of the record's read route.
     locator: dict[str, str]
+
+    def public(self, url_for: UrlFor) -> models.Change:
+        """The thin event the feed lists and webhooks deliver."""
+        return models.Change.model_validate(
+            self.event,
+            update={
+                "type": self.event.record_type,
+                "id": self.event.record_id,
+                "link": url_for(f"read_{self.event.record_type}", **self.locator),
+            },
+        )
 
 
 def _shown(principal: Principal) -> sa.ColumnElement[bool]:

@@ -239,7 +239,8 @@ async def _handle_database_unavailable(request: Request, exc: Exception) -> JSON
     return problem_response(
         request,
         503,
-        detail="The database cannot be reached right now; nothing was changed. Retry shortly.",
+        detail="The database could not be reached or could not complete the request. Retry "
+        "shortly: with If-Match, or the same Idempotency-Key, a retried write is safe.",
         headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )
 

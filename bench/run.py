@@ -167,7 +167,8 @@ def harvest(base: str, description: dict[str, Any], work: Path) -> dict[str, Pat
             # A time a few percent of the records were changed after, as a syncing partner asks.
             since = connection.scalar(
                 sa.text(
-                    "SELECT updated_at FROM laws ORDER BY updated_at DESC LIMIT 1 OFFSET :skip"
+                    "SELECT updated_at FROM agreements "
+                    "ORDER BY updated_at DESC LIMIT 1 OFFSET :skip"
                 ),
                 {"skip": max(1, description["n"] // 20)},
             )
@@ -321,9 +322,12 @@ def measured(raw: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
     }
 
 
-def settle(server_log: Path, quiet_seconds: float = 1.0, deadline_seconds: float = 60) -> None:
+def settle(server_log: Path, raw: dict[str, Any], deadline_seconds: float = 120) -> None:
     """Wait for the requests wrk left in flight when it stopped: they finish (and are logged)
-    before the next measurement, which they would otherwise slow down or block."""
+    before the next measurement, which they would otherwise slow down or block. Quiet means no
+    answer logged for twice the slowest answer seen (none seen: 30 s), within the deadline."""
+    slowest = raw["latency_us"]["max"] / 1e6 if raw["requests"] else 30.0
+    quiet_seconds = min(max(1.0, 2 * slowest), 30.0)
     deadline = time.monotonic() + deadline_seconds
     size, quiet_since = -1, time.monotonic()
     while time.monotonic() < deadline:
@@ -340,10 +344,10 @@ def run_scenario(
     base: str, scenario: Scenario, args: argparse.Namespace, server_log: Path
 ) -> dict[str, Any]:
     if args.warmup > 0:
-        wrk(base, scenario, args.warmup)
-        settle(server_log)
-    result = measured(wrk(base, scenario, args.duration), scenario)
-    settle(server_log)
+        settle(server_log, wrk(base, scenario, args.warmup))
+    raw = wrk(base, scenario, args.duration)
+    settle(server_log, raw)
+    result = measured(raw, scenario)
     lat = result["latency_ms"]
     log(
         f"{scenario.name:16} {result['rps']:8.1f} req/s  p50 {lat['p50']:7.2f} ms  "

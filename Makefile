@@ -67,9 +67,10 @@ N ?= 10000 100000
 ENGINE ?= sqlite postgresql
 BENCH_DURATION ?= 10
 BENCH_ARGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 bench: $(RUN_STAMP)
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y wrk; } || \
-		sudo apt-get install -y wrk
+	@command -v wrk >/dev/null || $(SUDO) sh -c \
+		'apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }'
 	for engine in $(ENGINE); do for n in $(N); do \
 		$(BIN)/python bench/run.py --engine $$engine --n $$n --duration $(BENCH_DURATION) \
 			$(BENCH_ARGS) || exit 1; \

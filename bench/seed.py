@@ -248,6 +248,10 @@ class Words:
             if not text:
                 continue
             for word in text.split():
+                if word.isdigit() and word.isascii():
+                    # Each record's number is its own word: not worth a cache entry.
+                    tokens.append(word)
+                    continue
                 found = self.tokens.get(word)
                 if found is None:
                     found = self.tokens[word] = index_terms(word)

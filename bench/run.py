@@ -128,11 +128,21 @@ def app_environment(description: dict[str, Any]) -> dict[str, str]:
 # ---- what the load asks for ----------------------------------------------------------------
 
 
-def get_json(base: str, path: str, token: str) -> Any:
+def get_json(base: str, path: str, token: str, attempts: int = 3) -> Any:
+    """A page, asked again after a pause if it failed (the database restarting under the
+    harvest must not end the run; the measurements themselves count every failure)."""
     headers = {"Authorization": f"Bearer {token}"}
     request = urllib.request.Request(base + path, headers=headers)  # noqa: S310 - http, loopback
-    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
-        return json.load(answer)
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
+                return json.load(answer)
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+            if attempt == attempts:
+                raise
+            log(f"harvest: {path} failed ({error}); asking again")
+            time.sleep(5)
+    raise AssertionError("unreachable")
 
 
 def walk(base: str, path: str, token: str, pages: int) -> Iterator[tuple[str, dict[str, Any]]]:

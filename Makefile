@@ -13,7 +13,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run install install-dev test test-sqlite test-postgres fuzz lint format lock clean
+.PHONY: run install install-dev test test-sqlite test-postgres fuzz lint format lock clean bench
 
 run: $(RUN_STAMP)
 	$(BIN)/caucus db upgrade
@@ -60,6 +60,21 @@ lint: $(DEV_STAMP)
 format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Throughput and latency per endpoint against a bare FastAPI endpoint (bench/README.md).
+# `make bench` runs 10k and 100k on both engines; `make bench N=1000000 ENGINE=postgresql`.
+N ?= 10000 100000
+ENGINE ?= sqlite postgresql
+BENCH_DURATION ?= 10
+BENCH_ARGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+bench: $(RUN_STAMP)
+	@command -v wrk >/dev/null || $(SUDO) sh -c \
+		'apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }'
+	for engine in $(ENGINE); do for n in $(N); do \
+		$(BIN)/python bench/run.py --engine $$engine --n $$n --duration $(BENCH_DURATION) \
+			$(BENCH_ARGS) || exit 1; \
+	done; done
 
 # Re-resolve every dependency to its newest allowed version and pin the result.
 lock:

@@ -90,6 +90,9 @@ class AgreementParty(PartyBase, table=True):
         sa.Index(
             "ix_agreement_parties_country_role_agreement_id", "country", "role", "agreement_id"
         ),
+        # The primary key leads with the country: loading an agreement's parties by its id
+        # scanned every party of every agreement on PostgreSQL (33 ms a read at 100k records).
+        sa.Index("ix_agreement_parties_agreement_id_position", "agreement_id", "position"),
     )
 
     # Set from the relationship when the agreement is saved.

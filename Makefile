@@ -13,7 +13,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run install install-dev test test-sqlite test-postgres fuzz lint format lock clean bench
+.PHONY: run install install-dev test test-sqlite test-postgres fuzz bench load lint format lock clean
 
 run: $(RUN_STAMP)
 	$(BIN)/caucus db upgrade
@@ -51,6 +51,19 @@ test-postgres: $(DEV_STAMP)
 FUZZ_EXAMPLES ?= 200
 fuzz: $(DEV_STAMP)
 	CAUCUS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CAUCUS_FUZZ_RANDOM=1 $(MAKE) test-sqlite test-postgres PYTEST_ARGS="tests/test_fuzz.py $(PYTEST_ARGS)"
+
+# Write load with faults (bench/WRITE_LOAD.md): each engine without a fault and with the server
+# killed mid-load, then PostgreSQL restarted mid-load; every run checks what it acknowledged.
+# Each builds its own database (bench/.data/, PostgreSQL `caucus_load`); results in bench/results/.
+LOAD_WRITERS ?= 32
+LOAD_SECONDS ?= 60
+LOAD := $(BIN)/python bench/write_load.py --writers $(LOAD_WRITERS) --seconds $(LOAD_SECONDS)
+LOAD_RUNS := sqlite:none postgresql:none sqlite:sigkill postgresql:sigkill postgresql:pg-restart
+# Every run is made even if one fails; the target fails if any did.
+load: $(DEV_STAMP)
+	@failed=0; for run in $(LOAD_RUNS); do \
+		$(LOAD) --engine $${run%%:*} --fault $${run#*:} || failed=1; \
+	done; exit $$failed
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -100,12 +100,15 @@ class RecordRoute(AuthenticatedRoute):
                 return await handler(request)  # a key too long is refused by validation
             principal = await authenticate_request(request)
             engine = request.app.state.engine
+            # Claims, stores and releases write: on SQLite they must take the write lock up
+            # front, or one that reads first fails when another writer commits meanwhile.
+            keys_engine = request.app.state.writing_engine
             fingerprint = idempotency.fingerprint(
                 request.method, request.url.path, await request.body()
             )
             outcome, stored = await run_in_threadpool(
                 idempotency.claim,
-                engine,
+                keys_engine,
                 caller=principal.key,
                 key=key,
                 fingerprint=fingerprint,
@@ -139,12 +142,20 @@ class RecordRoute(AuthenticatedRoute):
                 response = await handler(request)
             except BaseException:
                 after_endpoint.push_async_callback(
-                    run_in_threadpool, idempotency.release, engine, caller=principal.key, key=key
+                    run_in_threadpool,
+                    idempotency.release,
+                    keys_engine,
+                    caller=principal.key,
+                    key=key,
                 )
                 raise
             if not 200 <= response.status_code < 300:
                 after_endpoint.push_async_callback(
-                    run_in_threadpool, idempotency.release, engine, caller=principal.key, key=key
+                    run_in_threadpool,
+                    idempotency.release,
+                    keys_engine,
+                    caller=principal.key,
+                    key=key,
                 )
                 return response
             kept = {
@@ -156,7 +167,7 @@ class RecordRoute(AuthenticatedRoute):
             async def remember() -> None:
                 await run_in_threadpool(
                     idempotency.remember,
-                    engine,
+                    keys_engine,
                     caller=principal.key,
                     key=key,
                     status_code=response.status_code,

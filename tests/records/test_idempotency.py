@@ -210,3 +210,27 @@ def test_a_response_read_after_the_write_is_stored_and_replayed(
     assert replay.status_code == 201, replay.text
     assert replay.headers["idempotent-replayed"] == "true"
     assert replay.content == first.content
+
+
+def test_idempotent_creates_at_once_are_all_created_and_stored_for_replay(
+    app: FastAPI, session: Session, admin_headers: dict[str, str]
+) -> None:
+    """On SQLite, storing a response read its key, then wrote it, in a transaction begun
+    without the write lock: a writer committing between the two made it fail at once with
+    "database is locked", a 503 for a record already created, its key left in progress."""
+    writers = 8
+    with live_server(app) as base_url:
+        for round_number in range(RACE_ROUNDS):
+            keys = [f"round-{round_number}-writer-{n}" for n in range(writers)]
+
+            def send(http: httpx2.Client, key: str) -> Any:
+                return _post(http, admin_headers, key, _payload(title=key))
+
+            responses = at_once(base_url, *(lambda h, k=k: send(h, k) for k in keys))
+
+            assert [r.status_code for r in responses] == [201] * writers, [
+                r.text for r in responses if r.status_code != 201
+            ]
+    stored = {row.key: row.status_code for row in _stored_keys(session)}
+    assert len(stored) == writers * RACE_ROUNDS
+    assert set(stored.values()) == {201}

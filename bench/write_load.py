@@ -104,7 +104,7 @@ class Server:
 
     def start(self) -> None:
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - our own command, no user input
+            self.process = subprocess.Popen(
                 [
                     CAUCUS,
                     "serve",
@@ -164,9 +164,7 @@ class Server:
 
 
 def run(command: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(  # noqa: S603 - our own commands, no user input
-        command, env=env, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[1:])} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
@@ -297,7 +295,7 @@ class Load:
             return response, tried_before
 
     async def writer(self, number: int, client: httpx.AsyncClient) -> None:
-        rng = random.Random(f"{self.run_id}-{number}")  # noqa: S311 - a mix of writes, no secret
+        rng = random.Random(f"{self.run_id}-{number}")
         own: list[dict[str, Any]] = []  # records this writer made: id, version, title
         sequence = 0
         while time.monotonic() < self.deadline:
@@ -402,7 +400,7 @@ class Load:
             await loop.run_in_executor(
                 None,
                 # A fixed command, found on PATH as an operator runs it.
-                lambda: subprocess.run(restart, check=True),  # noqa: S603
+                lambda: subprocess.run(restart, check=True),
             )
             await loop.run_in_executor(None, wait_for_postgres)
             self.database_back_at = time.monotonic()

@@ -550,7 +550,8 @@ SHOWN = (
 def latest_reports() -> list[dict[str, Any]]:
     """The newest report of each engine and N that ran every scenario."""
     newest: dict[tuple[str, int], dict[str, Any]] = {}
-    for path in sorted(RESULTS.glob("*.json")):
+    # Named by the time they were made; the write load's results (write-load-*) live beside them.
+    for path in sorted(RESULTS.glob("[0-9]*.json")):
         report = json.loads(path.read_text())
         if report.get("only"):
             continue

@@ -202,8 +202,9 @@ def caucus(url: str, *args: str) -> str:
 
 
 def recreate(target: Target) -> None:
+    # Holds the SQLite files and, for both engines, what was seeded and the tokens for it.
+    DATA.mkdir(parents=True, exist_ok=True)
     if target.engine == "sqlite":
-        DATA.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{target.sqlite_path}{suffix}").unlink(missing_ok=True)
         return

@@ -85,6 +85,11 @@ def _shown(principal: Principal) -> sa.ColumnElement[bool]:
     return sa.and_(*conditions)
 
 
+def newest_seq(session: Session) -> int:
+    """The number of the newest change committed; 0 before the first."""
+    return session.exec(select(sa.func.max(ChangeEvent.seq))).one() or 0
+
+
 def changes(
     session: Session,
     *,

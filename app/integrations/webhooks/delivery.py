@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 from standardwebhooks import Webhook
 
 from app import __version__
@@ -47,8 +47,8 @@ from app.integrations.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from app.integrations.webhooks.service import KIND as WEBHOOK
 from app.integrations.webhooks.service import event_body, new_delivery_id
-from app.records.models import ChangeEvent
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def _fan_out_one(session: Session, subscription_id: uuid.UUID, url_for: UrlFor) 
     every = EVERY_EVENT in wanted
     types = [] if every else sorted({ChangeType(name.split(".", 1)[0]) for name in wanted})
     # Events commit in number order: every one up to the newest now is committed, and read below.
-    newest = session.exec(select(func.max(ChangeEvent.seq))).one() or 0
+    newest = feed.newest_seq(session)
     found = feed.changes(
         session, principal=principal, after=subscription.last_seq, limit=FAN_OUT_BATCH, types=types
     )
@@ -349,9 +349,9 @@ def _disable(session: Session, subscription_id: uuid.UUID) -> None:
     )
     audit.record(
         session,
-        action="webhook.disabled",
+        action=f"{WEBHOOK}.disabled",
         actor=None,
-        subject_type="webhook",
+        subject_type=WEBHOOK,
         subject_id=subscription_id,
         details={"reason": "410 Gone"},
     )

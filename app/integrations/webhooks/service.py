@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.core.config import Settings
@@ -19,6 +19,7 @@ from app.core.db import utcnow
 from app.core.errors import ConflictError, InvalidInputError, NotFoundError
 from app.core.pagination import Page, PageParams, keyset_page
 from app.identity.service import Principal
+from app.integrations import service as feed
 from app.integrations.webhooks.addresses import RefusedAddressError, check_url
 from app.integrations.webhooks.models import (
     TEST_EVENT,
@@ -30,7 +31,6 @@ from app.integrations.webhooks.models import (
     WebhookUpdate,
 )
 from app.records.changes import refuse_nulls, save_changes, unique
-from app.records.models import ChangeEvent
 
 # Standard Webhooks asks for 24 to 64 random bytes.
 SECRET_BYTES = 32
@@ -63,14 +63,13 @@ def create_webhook(
     session: Session, *, principal: Principal, settings: Settings, data: WebhookCreate
 ) -> WebhookSubscription:
     """Register a subscription; it is told of changes made from now on, none before."""
-    newest = session.exec(select(func.max(ChangeEvent.seq))).one()
     row = WebhookSubscription(
         organisation_id=principal.organisation.id,
         url=_checked_url(data.url, settings),
         event_types=unique(data.event_types),
         active=data.active,
         secret=new_secret(),
-        last_seq=newest or 0,
+        last_seq=feed.newest_seq(session),
     )
     session.add(row)
     audit.record(

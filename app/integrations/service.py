@@ -24,8 +24,8 @@ from app.integrations.models import ChangeType
 from app.laws import service as laws
 from app.members import service as members
 from app.recommendations import service as recommendations
-from app.records.models import ChangeEvent, Visibility
-from app.records.service import RecordKind
+from app.records.models import ChangeEvent
+from app.records.service import RecordKind, visible_to
 from app.treaties import service as treaties
 from app.treaties.models import Ratification
 
@@ -66,12 +66,7 @@ class Change:
 def _shown(principal: Principal) -> sa.ColumnElement[bool]:
     if principal.is_secretariat:
         return sa.true()
-    conditions = [
-        sa.or_(
-            col(ChangeEvent.visibility) != Visibility.restricted,
-            col(ChangeEvent.organisation_id) == principal.organisation.id,
-        )
-    ]
+    conditions = [visible_to(ChangeEvent, principal)]
     for change_type, kind in KINDS.items():
         if kind.restrict is None:
             continue

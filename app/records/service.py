@@ -107,7 +107,10 @@ def may_see_deleted(principal: Principal) -> bool:
     return principal.is_secretariat and Scope.admin in principal.scopes
 
 
-def visible_to(model: type[Record], principal: Principal) -> sa.ColumnElement[bool]:
+def visible_to(
+    model: type[Record] | type[ChangeEvent], principal: Principal
+) -> sa.ColumnElement[bool]:
+    """Rows (records, or change events by the visibility they kept) the caller may see."""
     if principal.is_secretariat:
         return sa.true()
     return sa.or_(

@@ -138,7 +138,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def settings_of_app(request: Request) -> Settings:
+async def settings_of_app(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

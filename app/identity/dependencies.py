@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from sqlmodel import Session
 
-from app.core.config import SettingsDep
+from app.core.config import Settings, SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import AuthenticationError, PermissionDeniedError
 from app.core.paths import API_PREFIX
@@ -28,17 +28,19 @@ oauth2_scheme = OAuth2PasswordBearer(
 )
 
 
-def rate_limiter(request: Request) -> RateLimiter:
+# Dependencies that only read what the app holds are `async def`: FastAPI runs a plain `def`
+# dependency in the threadpool, and a request's handful of thread hops cost more than its SQL.
+async def rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
 
-def rate_limits(request: Request) -> RateLimits:
+async def rate_limits(request: Request) -> RateLimits:
     limits: RateLimits = request.app.state.rate_limits
     return limits
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -54,21 +56,29 @@ def authenticate(
         return cached
     if token is None:
         raise AuthenticationError("Not authenticated: send a bearer token.")
-    principal = service.resolve_principal(session, settings=settings, token=token)
-    limiter.hit(limits.per_principal, "principal", principal.key)
+    principal = await run_in_threadpool(_identify, session, settings, limiter, limits, token)
     request.state.principal = principal
     return principal
 
 
+def _identify(
+    session: Session, settings: Settings, limiter: RateLimiter, limits: RateLimits, token: str
+) -> Principal:
+    """The token's principal, counted against its rate limit: database and limit store I/O."""
+    principal = service.resolve_principal(session, settings=settings, token=token)
+    limiter.hit(limits.per_principal, "principal", principal.key)
+    return principal
+
+
 def _authenticate_before_body(request: Request, token: str | None) -> None:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        authenticate(
-            request,
-            session,
-            request.app.state.settings,
-            request.app.state.rate_limiter,
-            request.app.state.rate_limits,
-            token,
+    if getattr(request.state, "principal", None) is not None:
+        return
+    if token is None:
+        raise AuthenticationError("Not authenticated: send a bearer token.")
+    state = request.app.state
+    with Session(state.engine, expire_on_commit=False) as session:
+        request.state.principal = _identify(
+            session, state.settings, state.rate_limiter, state.rate_limits, token
         )
 
 
@@ -105,7 +115,7 @@ class AuthenticatedRoute(APIRoute):
         return authenticate_then_handle
 
 
-def require_scopes(
+async def require_scopes(
     security_scopes: SecurityScopes,
     principal: Annotated[Principal, Depends(authenticate)],
 ) -> Principal:

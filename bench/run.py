@@ -48,6 +48,7 @@ API = "/api/v1"
 # second keeps the limiter's own cost (one moving window per caller) as it is in production.
 RATE_LIMIT = "1000000/second"
 PAGES_PER_COUNTRY = 4
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def log(message: str) -> None:
@@ -92,7 +93,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], deadline_seconds: 
 @contextmanager
 def serving(
     command: list[str], env: dict[str, str], ready_path: str, log_path: Path
-) -> Iterator[str]:
+) -> Iterator["Server"]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +108,7 @@ def serving(
         )
         try:
             wait_until_up(base + ready_path, process, 60)
-            yield base
+            yield Server(base, process.pid)
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             try:
@@ -115,6 +116,38 @@ def serving(
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used (user and system), its worker processes included.
+
+        Divided by the requests it answered, this is what a request costs whatever else the
+        machine is doing, which throughput on a shared machine is not.
+        """
+        return sum(_cpu_seconds(pid) for pid in [self.pid, *_children(self.pid)])
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:  # ended meanwhile
+        return 0.0
+    # utime and stime, the 14th and 15th fields; the first two (pid, name) are cut off above.
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    except OSError:
+        return []
 
 
 def app_environment(description: dict[str, Any]) -> dict[str, str]:
@@ -354,14 +387,19 @@ def settle(server_log: Path, raw: dict[str, Any], deadline_seconds: float = 120)
 
 
 def run_scenario(
-    base: str, scenario: Scenario, args: argparse.Namespace, server_log: Path
+    server: Server, scenario: Scenario, args: argparse.Namespace, server_log: Path
 ) -> dict[str, Any]:
     if args.warmup > 0:
-        settle(server_log, wrk(base, scenario, args.warmup))
+        settle(server_log, wrk(server.base, scenario, args.warmup))
     logged_before = server_log.stat().st_size
-    raw = wrk(base, scenario, args.duration)
+    cpu_before = server.cpu_seconds()
+    raw = wrk(server.base, scenario, args.duration)
     settle(server_log, raw)
-    result = measured(raw, scenario) | {"server": answered(server_log, logged_before)}
+    cpu_used = server.cpu_seconds() - cpu_before
+    seen = answered(server_log, logged_before)
+    answers = sum(seen["statuses"].values())
+    seen["cpu_ms_per_request"] = round(1000 * cpu_used / answers, 2) if answers else None
+    result = measured(raw, scenario) | {"server": seen}
     lat = result["latency_ms"]
     log(
         f"{scenario.name:16} {result['rps']:8.1f} req/s  p50 {lat['p50']:7.2f} ms  "
@@ -404,7 +442,7 @@ def baseline(args: argparse.Namespace, logs: Path, *, with_sync: bool) -> dict[s
     sync_paths = logs / "baseline-sync-paths.txt"
     sync_paths.write_text("/sync\n")
     measured_here = {}
-    with serving(command, env, "/", logs / "baseline.log") as base:
+    with serving(command, env, "/", logs / "baseline.log") as server:
         plain = Scenario(
             "baseline",
             "GET / of a bare FastAPI app: async def, constant JSON",
@@ -413,7 +451,7 @@ def baseline(args: argparse.Namespace, logs: Path, *, with_sync: bool) -> dict[s
             args.read_connections,
             "baseline",
         )
-        measured_here["baseline"] = run_scenario(base, plain, args, logs / "baseline.log")
+        measured_here["baseline"] = run_scenario(server, plain, args, logs / "baseline.log")
         if with_sync:
             sync = Scenario(
                 "baseline_sync",
@@ -423,7 +461,7 @@ def baseline(args: argparse.Namespace, logs: Path, *, with_sync: bool) -> dict[s
                 args.read_connections,
                 "baseline",
             )
-            measured_here["baseline_sync"] = run_scenario(base, sync, args, logs / "baseline.log")
+            measured_here["baseline_sync"] = run_scenario(server, sync, args, logs / "baseline.log")
     return measured_here
 
 
@@ -494,12 +532,12 @@ def run(args: argparse.Namespace) -> Path:
     results.update(first)
 
     command = [str(ROOT / ".venv" / "bin" / "caucus"), "serve", "--workers", str(args.workers)]
-    with serving(command, app_environment(description), "/healthz", work / "app.log") as base:
-        files = harvest(base, description, work)
+    with serving(command, app_environment(description), "/healthz", work / "app.log") as server:
+        files = harvest(server.base, description, work)
         for scenario in scenarios(files, description, args):
             if args.only and scenario.name not in args.only:
                 continue
-            results[scenario.name] = run_scenario(base, scenario, args, work / "app.log")
+            results[scenario.name] = run_scenario(server, scenario, args, work / "app.log")
     cancel_leftover_queries(description["url"])
 
     again = baseline(args, work, with_sync=False)["baseline"]
@@ -661,8 +699,9 @@ def table(reports: list[dict[str, Any]]) -> str:
             f"{report['workers']} worker(s), {report['duration_seconds']} s per scenario"
             + (f"; {report['note']}" if report.get("note") else ""),
             "",
-            "| scenario | conns | req/s | vs baseline | p50 ms | p99 ms | non-2xx / errors |",
-            "|---|---:|---:|---:|---:|---:|---|",
+            "| scenario | conns | req/s | vs baseline | p50 ms | p99 ms | CPU ms/req "
+            "| non-2xx / errors |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         for name in SHOWN:
             s = report["scenarios"].get(name)
@@ -672,9 +711,11 @@ def table(reports: list[dict[str, Any]]) -> str:
             p50, p99_ = (
                 (s["latency_ms"]["p50"], s["latency_ms"]["p99"]) if s["requests"] else ("-", "-")
             )
+            cpu = s.get("server", {}).get("cpu_ms_per_request") or "-"
             lines.append(
                 f"| {name} | {s['connections']} | {s['rps']:,.0f} | {s['ratio']:.1%} | "
-                f"{p50} | {p99_} | {', '.join(f'{k}: {v}' for k, v in bad.items()) or '-'} |"
+                f"{p50} | {p99_} | {cpu} | "
+                f"{', '.join(f'{k}: {v}' for k, v in bad.items()) or '-'} |"
             )
         lines.append("")
     checked = targets(reports)

@@ -2,7 +2,9 @@
 record type has (read, delete, restore, revisions), declared once for all of them."""
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from functools import partial
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -35,7 +37,7 @@ from app.identity.dependencies import (
 from app.identity.models import Scope
 from app.identity.service import Principal
 from app.records import export, idempotency, service
-from app.records.models import Record, RevisionPublic
+from app.records.models import IdempotencyKey, Record, RevisionPublic
 from app.records.service import RecordKind
 
 IfMatch = Annotated[
@@ -56,8 +58,10 @@ IncludeDeleted = Annotated[
 
 _KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 
+logger = logging.getLogger(__name__)
 
-def idempotency_key(
+
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(
@@ -117,13 +121,16 @@ class RecordRoute(AuthenticatedRoute):
                 raise InvalidInputError(
                     "This Idempotency-Key was used for a different request; use a new key."
                 )
-            if outcome is idempotency.Claim.in_progress:
+            if outcome is idempotency.Claim.written and self.kind is not None:
+                return await run_in_threadpool(
+                    self._replay_written, request, engine, principal, stored
+                )
+            if outcome in (idempotency.Claim.in_progress, idempotency.Claim.written):
                 raise ConflictError(
                     "A request with this Idempotency-Key is still being handled; retry shortly."
                 )
             if outcome is idempotency.Claim.replay:
-                assert stored is not None  # noqa: S101 - a replay has its stored response
-                assert stored.status_code is not None  # noqa: S101
+                assert stored.status_code is not None  # noqa: S101 - a replay has its response
                 content = stored.response_body
                 if self.kind is not None and content:
                     content = await run_in_threadpool(
@@ -138,25 +145,15 @@ class RecordRoute(AuthenticatedRoute):
             # until then it may hold a transaction (on SQLite, the write lock) the release
             # would wait on. FastAPI closes that session before this request-wide stack.
             after_endpoint = request.scope["fastapi_inner_astack"]
+            release = partial(run_in_threadpool, idempotency.release, keys_engine, claimed=stored)
             try:
-                response = await handler(request)
+                with idempotency.attempting(stored, self.kind.name if self.kind else ""):
+                    response = await handler(request)
             except BaseException:
-                after_endpoint.push_async_callback(
-                    run_in_threadpool,
-                    idempotency.release,
-                    keys_engine,
-                    caller=principal.key,
-                    key=key,
-                )
+                after_endpoint.push_async_callback(release)
                 raise
             if not 200 <= response.status_code < 300:
-                after_endpoint.push_async_callback(
-                    run_in_threadpool,
-                    idempotency.release,
-                    keys_engine,
-                    caller=principal.key,
-                    key=key,
-                )
+                after_endpoint.push_async_callback(release)
                 return response
             kept = {
                 name: value
@@ -165,19 +162,42 @@ class RecordRoute(AuthenticatedRoute):
             }
 
             async def remember() -> None:
-                await run_in_threadpool(
-                    idempotency.remember,
-                    keys_engine,
-                    caller=principal.key,
-                    key=key,
-                    status_code=response.status_code,
-                    body=bytes(response.body),
-                    headers=kept,
-                )
+                try:
+                    await run_in_threadpool(
+                        idempotency.remember,
+                        keys_engine,
+                        caller=principal.key,
+                        key=key,
+                        status_code=response.status_code,
+                        body=bytes(response.body),
+                        headers=kept,
+                    )
+                except sa.exc.SQLAlchemyError:
+                    # The write is committed and its key names the record: a retry is answered
+                    # from it, so the response is not withheld for want of a stored copy.
+                    logger.warning("idempotent response not stored", exc_info=True)
 
             return _RememberedBeforeSent(response, remember)
 
         return handle_once
+
+    def _replay_written(
+        self, request: Request, engine: sa.Engine, principal: Principal, claimed: IdempotencyKey
+    ) -> Response:
+        """The answer to a retry of a request that wrote its record but died before its
+        response was stored: the record as the caller may read it now."""
+        assert self.kind is not None  # noqa: S101 - only record routes hold records
+        assert claimed.record_id is not None  # noqa: S101 - a written claim names its record
+        kind = self.kind
+        with Session(engine) as session:
+            row = service.find(
+                session, kind, principal, service.record_id_is(kind, claimed.record_id)
+            )
+            [readable] = kind.present(session, principal, [kind.snapshot(row)])
+        headers = {"ETag": service.etag(row), idempotency.REPLAY_HEADER: "true"}
+        if self.status_code == status.HTTP_201_CREATED:
+            headers["Location"] = str(request.url_for(f"read_{kind.name}", record_id=row.id))
+        return JSONResponse(readable, status_code=self.status_code or 200, headers=headers)
 
 
 def record_route(kind: RecordKind[Any]) -> type[RecordRoute]:

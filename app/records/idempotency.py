@@ -1,11 +1,19 @@
 """`Idempotency-Key` on POST: a retried request gets the first response and creates nothing.
 
-A key is claimed, in a transaction of its own, before the request is handled; the response is
-kept with it once it succeeds. Keys belong to the caller and are kept for a day. A request that
-fails releases its key, so the caller can correct it and retry with the same key.
+A key is claimed, in a transaction of its own, before the request is handled; the record the
+request writes is noted on the key in the write's own transaction, and the response is kept with
+it once it succeeds. Keys belong to the caller and are kept for a day. A request that fails
+before it writes releases its key, so the caller can correct it and retry with the same key.
+A request that dies (the server killed, the database gone) leaves its claim: a retry is answered
+from the record it wrote, or, once the claim is old enough to be abandoned, handled anew.
 """
 
 import hashlib
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum, auto
 
@@ -14,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from app.core.db import utcnow
+from app.core.errors import ConflictError
 from app.records.models import IdempotencyKey
 
 KEY_LIFETIME = timedelta(hours=24)
@@ -23,11 +32,31 @@ REPLAY_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("content-type", "location", "etag")
 
 
+# A request is never handled for this long (the pool and busy timeouts end it well before):
+# a claim older than this with nothing written was left by a request that died.
+ABANDONED_AFTER = timedelta(minutes=2)
+
+
 class Claim(Enum):
     claimed = auto()
     replay = auto()
+    written = auto()
     in_progress = auto()
     mismatch = auto()
+
+
+@dataclass(slots=True)
+class Attempt:
+    """The claim the request being handled holds, for its write to mark with what it wrote."""
+
+    caller: str
+    key: str
+    attempt: uuid.UUID
+    record_type: str
+    marked: bool = False
+
+
+_current: ContextVar[Attempt | None] = ContextVar("idempotency_attempt", default=None)
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -40,31 +69,90 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 def claim(
     engine: sa.Engine, *, caller: str, key: str, fingerprint: str
-) -> tuple[Claim, IdempotencyKey | None]:
-    """Claim `key` for this request, or say why not: replay, still in progress, other body."""
+) -> tuple[Claim, IdempotencyKey]:
+    """Claim `key` for this request, or say why not: replay, written by an earlier attempt,
+    still in progress, other body."""
     now = utcnow()
     with Session(engine, expire_on_commit=False) as session:
         session.exec(delete(IdempotencyKey).where(col(IdempotencyKey.expires_at) < now))
-        session.add(
-            IdempotencyKey(
-                caller=caller, key=key, fingerprint=fingerprint, expires_at=now + KEY_LIFETIME
-            )
+        claimed = IdempotencyKey(
+            caller=caller, key=key, fingerprint=fingerprint, expires_at=now + KEY_LIFETIME
         )
+        session.add(claimed)
         try:
             session.commit()
-            return Claim.claimed, None
+            return Claim.claimed, claimed
         except IntegrityError:
             session.rollback()
         existing = session.exec(
             select(IdempotencyKey).where(IdempotencyKey.caller == caller, IdempotencyKey.key == key)
         ).first()
-    if existing is None:  # released meanwhile: the first request failed
+        if existing is None:  # released meanwhile: the first request failed
+            return claim(engine, caller=caller, key=key, fingerprint=fingerprint)
+        if existing.fingerprint != fingerprint:
+            return Claim.mismatch, existing
+        if existing.status_code is not None:
+            return Claim.replay, existing
+        if existing.record_id is not None:
+            return Claim.written, existing
+        if now - existing.created_at < ABANDONED_AFTER:
+            return Claim.in_progress, existing
+        taken_over = session.execute(
+            sa.update(IdempotencyKey)
+            .where(
+                col(IdempotencyKey.caller) == caller,
+                col(IdempotencyKey.key) == key,
+                col(IdempotencyKey.created_at) == existing.created_at,
+                col(IdempotencyKey.status_code).is_(None),
+                col(IdempotencyKey.record_id).is_(None),
+            )
+            .values(created_at=now, attempt=uuid.uuid4())
+            .returning(col(IdempotencyKey.attempt))
+        ).scalar_one_or_none()
+        session.commit()
+    if taken_over is None:  # another retry took it over, or the first attempt finished
         return claim(engine, caller=caller, key=key, fingerprint=fingerprint)
-    if existing.fingerprint != fingerprint:
-        return Claim.mismatch, existing
-    if existing.status_code is None:
-        return Claim.in_progress, existing
-    return Claim.replay, existing
+    existing.created_at, existing.attempt = now, taken_over
+    return Claim.claimed, existing
+
+
+@contextmanager
+def attempting(claimed: IdempotencyKey, record_type: str) -> Iterator[None]:
+    """While the request runs, its write of a `record_type` record marks the claim."""
+    assert claimed.attempt is not None  # noqa: S101 - a claim made or taken over has one
+    token = _current.set(Attempt(claimed.caller, claimed.key, claimed.attempt, record_type))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def mark_written(session: Session, record_type: str, record_id: uuid.UUID) -> None:
+    """Note, in the write's own transaction, the record the request handling a key wrote.
+
+    Only the first record of the route's own type counts: that is the one its response shows.
+    If a retry took the claim over meanwhile, this write is refused, so that of the two only
+    the retry writes.
+    """
+    attempt = _current.get()
+    if attempt is None or attempt.marked or attempt.record_type != record_type:
+        return
+    marked = session.execute(
+        sa.update(IdempotencyKey)
+        .where(
+            col(IdempotencyKey.caller) == attempt.caller,
+            col(IdempotencyKey.key) == attempt.key,
+            col(IdempotencyKey.attempt) == attempt.attempt,
+            col(IdempotencyKey.record_id).is_(None),
+        )
+        .values(record_type=record_type, record_id=record_id)
+    )
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError(
+            "This request took so long that a retry with its Idempotency-Key took over; "
+            "nothing was written by it."
+        )
+    attempt.marked = True
 
 
 def remember(
@@ -87,13 +175,17 @@ def remember(
         session.commit()
 
 
-def release(engine: sa.Engine, *, caller: str, key: str) -> None:
+def release(engine: sa.Engine, *, claimed: IdempotencyKey) -> None:
+    """Free the key of a request that failed, unless it wrote (a retry is answered from what it
+    wrote) or a retry took it over."""
     with Session(engine) as session:
         session.exec(
             delete(IdempotencyKey).where(
-                col(IdempotencyKey.caller) == caller,
-                col(IdempotencyKey.key) == key,
+                col(IdempotencyKey.caller) == claimed.caller,
+                col(IdempotencyKey.key) == claimed.key,
+                col(IdempotencyKey.attempt) == claimed.attempt,
                 col(IdempotencyKey.status_code).is_(None),
+                col(IdempotencyKey.record_id).is_(None),
             )
         )
         session.commit()

@@ -171,5 +171,13 @@ class IdempotencyKey(SQLModel, table=True):
     status_code: int | None = None
     response_body: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     response_headers: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
+    # When the request handling it claimed the key, and which attempt that is: a claim left by
+    # a request that died is taken over by a retry, and the dead one's write, if it was still
+    # running after all, can tell its claim was lost.
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    attempt: uuid.UUID | None = Field(default_factory=uuid.uuid4)
+    # The record the request wrote, set in the write's own transaction: a retry after a crash
+    # or an outage between that commit and the stored response is answered from the record.
+    record_type: str | None = Field(default=None, max_length=32)
+    record_id: uuid.UUID | None = None
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

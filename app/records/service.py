@@ -31,6 +31,7 @@ from app.core.errors import (
 from app.core.pagination import Page, PageParams, keyset_page
 from app.identity.models import Scope
 from app.identity.service import Principal
+from app.records import idempotency
 from app.records.models import (
     BOOKKEEPING_FIELDS,
     ChangeEvent,
@@ -377,6 +378,7 @@ def _commit_write(
     if kind.search is not None:
         parts = [] if row.deleted_at is not None else kind.search(row)
         search_index.write(session, kind.name, row.id, parts)
+    idempotency.mark_written(session, kind.name, row.id)
     session.flush()
     _hold_change_feed_order(session)
     session.add(

@@ -14,12 +14,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.agreements import service as agreements
+from app.agreements.models import AgreementCreate
 from app.core.db import utcnow
+from app.core.errors import ConflictError
 from app.identity.models import User
 from app.records import idempotency
 from app.records.models import IdempotencyKey
 from tests.records.helpers import (
     AGREEMENTS,
+    actor_of,
     agreements_titled,
     at_once,
     body,
@@ -234,3 +238,92 @@ def test_idempotent_creates_at_once_are_all_created_and_stored_for_replay(
     stored = {row.key: row.status_code for row in _stored_keys(session)}
     assert len(stored) == writers * RACE_ROUNDS
     assert set(stored.values()) == {201}
+
+
+def test_a_write_whose_response_was_not_stored_is_sent_and_a_retry_is_answered_from_its_record(
+    client: TestClient,
+    session: Session,
+    admin_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database failing between the write's commit and the store of its response, or the
+    server dying there, once left the key in progress for a day: every retry a 409."""
+    payload = _payload(title="Written, response lost")
+
+    def database_gone(*args: Any, **kwargs: Any) -> None:
+        raise sa.exc.OperationalError("UPDATE idempotency_keys", {}, Exception("gone"))
+
+    monkeypatch.setattr(idempotency, "remember", database_gone)
+    first = _post(client, admin_headers, "key-1", payload)
+    monkeypatch.undo()
+
+    assert first.status_code == 201, first.text
+    (stored,) = _stored_keys(session)
+    assert stored.status_code is None
+    assert (stored.record_type, stored.record_id) == ("agreement", uuid.UUID(first.json()["id"]))
+
+    retry = _post(client, admin_headers, "key-1", payload)
+
+    assert retry.status_code == 201, retry.text
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+    for header in ("location", "etag"):
+        assert retry.headers[header] == first.headers[header]
+    assert agreements_titled(session, "Written, response lost") == 1
+
+
+def test_a_claim_left_by_a_request_that_died_before_writing_is_taken_over_once_abandoned(
+    client: TestClient, session: Session, admin: User, admin_headers: dict[str, str]
+) -> None:
+    payload = _payload(title="First attempt died")
+    abandoned = IdempotencyKey(
+        caller=f"user:{admin.id}",
+        key="key-1",
+        fingerprint=idempotency.fingerprint("POST", AGREEMENTS, payload),
+        created_at=utcnow() - idempotency.ABANDONED_AFTER - timedelta(seconds=1),
+        expires_at=utcnow() + timedelta(hours=23),
+    )
+    session.add(abandoned)
+    session.commit()
+
+    response = _post(client, admin_headers, "key-1", payload)
+
+    assert response.status_code == 201, response.text
+    assert "idempotent-replayed" not in response.headers
+    assert agreements_titled(session, "First attempt died") == 1
+    (stored,) = _stored_keys(session)
+    assert stored.status_code == 201
+    assert stored.attempt != abandoned.attempt
+    assert stored.record_id == uuid.UUID(response.json()["id"])
+    replay = _post(client, admin_headers, "key-1", payload)
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.content == response.content
+
+
+def test_a_write_whose_claim_a_retry_took_over_is_refused_and_writes_nothing(
+    app: FastAPI, session: Session, admin: User
+) -> None:
+    taken_over = IdempotencyKey(
+        caller=f"user:{admin.id}", key="key-1", fingerprint="f", expires_at=utcnow()
+    )
+    session.add(taken_over)
+    session.commit()
+    # The dead attempt's claim: the same key, an attempt the retry has since replaced.
+    stale = IdempotencyKey(
+        caller=taken_over.caller, key="key-1", fingerprint="f", expires_at=utcnow()
+    )
+
+    with (
+        Session(app.state.writing_engine) as writing,
+        idempotency.attempting(stale, "agreement"),
+        pytest.raises(ConflictError),
+    ):
+        agreements.create_agreement(
+            writing,
+            actor=actor_of(admin),
+            data=AgreementCreate.model_validate(body(title="Late write")),
+        )
+
+    assert agreements_titled(session, "Late write") == 0
+    (stored,) = _stored_keys(session)
+    assert stored.record_id is None

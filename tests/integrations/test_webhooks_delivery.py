@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.core.config import Settings
 from app.core.db import create_db_engine
+from app.identity.models import Organisation
 from app.integrations.webhooks import delivery
 from app.integrations.webhooks.models import DeliveryStatus, WebhookDelivery
 from tests.activities.helpers import LAWS, create_agreement, create_law
@@ -142,6 +143,47 @@ def test_an_organisation_is_told_only_of_changes_its_feed_would_show(
     assert told(partners) == [shared]
     assert sorted(told(secretariat)) == sorted([hidden, shared])
     assert [item["id"] for item in feed(client, partner_headers)["items"]] == [shared]
+
+
+def test_a_deactivated_organisation_is_sent_nothing_until_it_is_active_again(
+    app: FastAPI,
+    client: TestClient,
+    session: Session,
+    admin_headers: Headers,
+    partner_headers: Headers,
+    partner_organisation: Organisation,
+    receiver: Receiver,
+) -> None:
+    """As its tokens stop reading the moment it is deactivated, so do its webhooks: neither
+    what was queued for it before nor what happens meanwhile is sent."""
+    subscribe(client, partner_headers, receiver.url)
+    queued_before = create_law(client, admin_headers, title="Queued before")
+    receiver.answer(500)
+    drain(app)
+    assert len(receiver.requests) == 1
+    receiver.answer(204)
+
+    def set_active(active: bool) -> None:
+        session.execute(
+            sa.update(Organisation)
+            .where(col(Organisation.id) == partner_organisation.id)
+            .values(is_active=active)
+        )
+
+    set_active(False)
+    meanwhile = create_law(client, admin_headers, title="Made meanwhile")
+    make_due(session)
+    drain(app)
+
+    assert len(receiver.requests) == 1
+    assert {d.status for d in deliveries(session)} == {DeliveryStatus.pending}
+
+    set_active(True)
+    make_due(session)
+    drain(app)
+
+    sent = [json.loads(r.body)["data"]["id"] for r in receiver.requests[1:]]
+    assert sorted(sent) == sorted([queued_before, meanwhile])
 
 
 def test_a_failed_delivery_is_retried_later_with_the_same_id_until_received(

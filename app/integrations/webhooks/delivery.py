@@ -99,10 +99,20 @@ def _locking(engine: Engine) -> bool:
 
 def fan_out(engine: Engine, *, url_for: UrlFor) -> int:
     """Queue deliveries of the events every active subscription has not been given yet; the
-    number of events read (0 when there was nothing new)."""
+    number of events read (0 when there was nothing new).
+
+    A deactivated organisation is sent nothing, as its tokens read nothing: its subscriptions
+    wait where they were, and catch up if it is activated again, as its feed reader would.
+    """
     with Session(engine) as session:
         ids = list(
-            session.exec(select(WebhookSubscription.id).where(col(WebhookSubscription.active)))
+            session.exec(
+                select(WebhookSubscription.id)
+                .join(
+                    Organisation, col(Organisation.id) == col(WebhookSubscription.organisation_id)
+                )
+                .where(col(WebhookSubscription.active), col(Organisation.is_active))
+            )
         )
     read = 0
     for subscription_id in ids:
@@ -123,6 +133,8 @@ def _fan_out_one(session: Session, subscription_id: uuid.UUID, url_for: UrlFor) 
         return 0
     organisation = session.get(Organisation, subscription.organisation_id)
     assert organisation is not None  # noqa: S101 - a foreign key
+    if not organisation.is_active:  # deactivated since the subscriptions were listed
+        return 0
     # What the organisation's callers who read records see in the feed, no more.
     principal = Principal(
         organisation=organisation, role=Role.reader, scopes=frozenset({Scope.records_read})
@@ -171,10 +183,13 @@ def claim(engine: Engine, *, settings: Settings, due_by: datetime) -> Claim | No
                 WebhookSubscription,
                 col(WebhookSubscription.id) == col(WebhookDelivery.subscription_id),
             )
+            .join(Organisation, col(Organisation.id) == col(WebhookSubscription.organisation_id))
             .where(
                 WebhookDelivery.status == DeliveryStatus.pending,
                 col(WebhookDelivery.next_attempt_at) <= due_by,
                 col(WebhookSubscription.active),
+                # Queued before its organisation was deactivated: held, not sent.
+                col(Organisation.is_active),
             )
             .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.created_at))
             .limit(1)

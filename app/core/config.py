@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         "is resent, with the same webhook-id, once it expires. Must outlast the timeout.",
     )
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_log_days: int = Field(
+        default=30,
+        ge=1,
+        description="How long a delivery received or given up on is kept, with its attempts.",
+    )
 
     admin_email: str = "admin@example.org"
     admin_password: SecretStr | None = None

@@ -486,3 +486,37 @@ def test_a_running_worker_delivers_changes_as_they_are_made_until_stopped(
 
     assert not worker.is_alive()
     assert [json.loads(r.body)["data"]["id"] for r in receiver.requests] == made
+
+
+def test_deliveries_finished_longer_ago_than_the_log_keeps_are_forgotten_with_their_attempts(
+    app: FastAPI,
+    client: TestClient,
+    session: Session,
+    admin_headers: Headers,
+    receiver: Receiver,
+) -> None:
+    webhook = subscribe(client, admin_headers, receiver.url)
+    for title in ("Received long ago", "Given up long ago", "Received lately", "Still trying"):
+        create_law(client, admin_headers, title=title)
+    receiver.answer(204)
+    drain(app)
+    old, given_up, recent, pending = deliveries(session)
+    days = app.state.settings.webhook_log_days
+    long_ago = datetime.now(UTC) - timedelta(days=days, minutes=1)
+    for delivery_, status in (
+        (old, DeliveryStatus.delivered),
+        (given_up, DeliveryStatus.failed),
+        (pending, DeliveryStatus.pending),
+    ):
+        session.execute(
+            sa.update(WebhookDelivery)
+            .where(col(WebhookDelivery.id) == delivery_.id)
+            .values(created_at=long_ago, status=status)
+        )
+
+    assert delivery.prune(app.state.engine, settings=app.state.settings) == 2
+
+    assert {d.id for d in deliveries(session)} == {recent.id, pending.id}
+    logged = {a["webhook_id"] for a in attempts(client, admin_headers, webhook["id"])}
+    assert logged == {recent.id, pending.id}
+    assert delivery.prune(app.state.engine, settings=app.state.settings) == 0

@@ -394,6 +394,32 @@ def new_client(settings: Settings) -> httpx.Client:
     )
 
 
+PRUNE_EVERY_SECONDS = 60 * 60
+
+
+def prune(engine: Engine, *, settings: Settings) -> int:
+    """Forget deliveries received or given up on more than `webhook_log_days` ago, with their
+    attempts, so the log does not grow for ever; how many were forgotten."""
+    before = utcnow() - timedelta(days=settings.webhook_log_days)
+    with Session(writing_engine(engine)) as session:
+        # Their attempts go with them: the foreign key cascades.
+        deleted = session.execute(
+            sa.delete(WebhookDelivery).where(
+                col(WebhookDelivery.status) != DeliveryStatus.pending,
+                col(WebhookDelivery.created_at) < before,
+            )
+        )
+        session.commit()
+    forgotten: int = deleted.rowcount  # type: ignore[attr-defined]
+    if forgotten:
+        logger.info(
+            "webhooks: forgot %d deliveries older than %d days",
+            forgotten,
+            settings.webhook_log_days,
+        )
+    return forgotten
+
+
 def work(engine: Engine, *, settings: Settings, once: bool, stop: threading.Event) -> None:
     """Fan out and send until stopped; with `once`, fan out everything, attempt what is due
     once, and return (retries wait for a later run)."""
@@ -403,8 +429,13 @@ def work(engine: Engine, *, settings: Settings, once: bool, stop: threading.Even
             while fan_out(engine, url_for=url_for):
                 pass
             deliver_due(engine, settings=settings, client=client)
+            prune(engine, settings=settings)
             return
+        pruned_at = 0.0
         while not stop.is_set():
+            if time.monotonic() - pruned_at >= PRUNE_EVERY_SECONDS:
+                prune(engine, settings=settings)
+                pruned_at = time.monotonic()
             read = fan_out(engine, url_for=url_for)
             sent = deliver_due(engine, settings=settings, client=client)
             if read or sent:

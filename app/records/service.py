@@ -337,9 +337,14 @@ def _flush(session: Session, kind: RecordKind[Any], *, if_match: str | None) -> 
         ) from exc
     except IntegrityError as exc:
         session.rollback()
-        raise ConflictError(
-            f"This {kind.name.replace('_', ' ')} conflicts with one recorded meanwhile."
-        ) from exc
+        noun = kind.name.replace("_", " ")
+        # Both engines name the unique index's column in their message.
+        if "external_ref" in str(exc.orig):
+            raise ConflictError(
+                f"Another {noun} already has this external_ref: each names one {noun}. "
+                "Update that one, or send another external_ref."
+            ) from exc
+        raise ConflictError(f"This {noun} conflicts with one recorded meanwhile.") from exc
 
 
 def _commit_write(

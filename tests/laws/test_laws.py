@@ -393,6 +393,23 @@ def test_a_deleted_agreement_cannot_be_linked(
     assert_invalid(response, "agreement_ids")
 
 
+def test_an_external_ref_another_law_has_is_refused_with_409_naming_it(
+    client: TestClient, session: Session, admin_headers: dict[str, str], reference: None
+) -> None:
+    create(client, admin_headers, external_ref="np-fea-2007")
+    other = create(client, admin_headers, title="Another act")
+
+    for response in (
+        client.post(LAWS, json=body(external_ref="np-fea-2007"), headers=admin_headers),
+        patch(client, admin_headers, other["id"], {"external_ref": "np-fea-2007"}),
+    ):
+        problem = assert_problem(response, 409)
+        assert "external_ref" in problem["detail"]
+
+    assert law_count(session) == 2
+    assert read(client, admin_headers, other["id"])["external_ref"] is None
+
+
 def test_a_patch_replaces_instrument_codes_whole_and_its_revision_names_them(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:

@@ -138,8 +138,9 @@ def _findable_record(
     )
 
 
-# Candidates read per hit asked for: the page holds the best findable entry of each record among
-# the best entries, unless the caller may find few of them (see `search`).
+# The best entries checked for the caller, per hit asked for. Checking every match costs a
+# lookup of its record each, seconds for a frequent word; most of the best are found by most
+# callers. Where too few of them are, `search` checks them all.
 CANDIDATES_PER_HIT = 4
 
 
@@ -152,12 +153,14 @@ def _page_statement(
     wanted: int,
     candidates: int | None,
 ) -> sa.Select[Any]:
-    """The `wanted` best hits after `after`, found among the first `candidates` entries in the
-    order of the hits (all of them, when None).
+    """The `wanted` best hits after `after`, found among the first `candidates` entries of the
+    parts the caller may read, in the order of the hits (among all of them, when None).
 
-    Only that many entries are ranked in full order and checked for the caller, rather than every
-    match: a heap of the best, and each checked by its record's key. Each record is its best
-    entry the caller may read, the one no other such entry of it outranks.
+    A hit is such an entry whose record the caller may find and that no other such entry of its
+    record outranks (by score, then id): the record's best part. Any that outranks it and came
+    on an earlier page is not among these entries, so it is looked for apart. Where `wanted`
+    hits are found among the first entries, they are the first `wanted` hits of all: every other
+    entry comes after them.
     """
     entry = SearchEntry
     matched, score = _scored(session, terms, entry)

@@ -50,8 +50,9 @@ class SearchEntry(SQLModel, table=True):
     """A searchable part of a record, in the words it was written in and as tokens.
 
     The engine's own index reads the tokens: on SQLite the FTS5 table `search_fts`, kept in step
-    by triggers; on PostgreSQL a GIN index of their tsvector. Neither is in this metadata, since
-    autogenerate can see neither (see `unmodelled`); migration 0009 makes them.
+    by triggers; on PostgreSQL a GIN index of their tsvector, the column `document` PostgreSQL
+    computes from them. None is in this metadata, since SQLite has no tsvector and autogenerate
+    can see neither index (see `unmodelled`); migrations 0009 and 0013 make them.
     """
 
     __tablename__ = "search_entries"
@@ -78,15 +79,23 @@ class SearchEntry(SQLModel, table=True):
 
 FTS_TABLE = "search_fts"
 DOCUMENT_INDEX = "ix_search_entries_document"
+DOCUMENT_COLUMN = "document"
 
 
 def unmodelled(name: str | None, type_: str, parent_names: object) -> bool:
-    """Whether a database object is one of the engines' own search indexes, which migration 0009
-    makes outside the metadata (FTS5's table and its shadow tables; PostgreSQL's GIN index)."""
+    """Whether a database object is one of the engines' own search indexes, which migrations
+    0009 and 0013 make outside the metadata (FTS5's table and its shadow tables; PostgreSQL's
+    tsvector column and its GIN index)."""
     if name is None:
         return False
     if type_ == "table":
         return name == FTS_TABLE or name.startswith(FTS_TABLE + "_")
+    if type_ == "column":
+        return (
+            name == DOCUMENT_COLUMN
+            and isinstance(parent_names, dict)
+            and parent_names.get("table_name") == SearchEntry.__tablename__
+        )
     return type_ == "index" and name == DOCUMENT_INDEX
 
 

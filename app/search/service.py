@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.activities import service as activities
@@ -24,7 +25,7 @@ from app.members import service as members
 from app.recommendations import service as recommendations
 from app.records.service import RecordKind
 from app.search import index
-from app.search.models import FTS_TABLE, Audience, SearchEntry, SearchType
+from app.search.models import DOCUMENT_COLUMN, FTS_TABLE, Audience, SearchEntry, SearchType
 from app.search.text import Term, query_terms, snippet
 
 KINDS: dict[SearchType, RecordKind[Any]] = {
@@ -68,58 +69,154 @@ def _tsquery(terms: list[Term]) -> str:
     )
 
 
-def _document() -> sa.ColumnElement[Any]:
-    """The tsvector migration 0009 indexes, written as it is there."""
-    simple: sa.ColumnElement[Any] = sa.literal_column("'simple'::regconfig")
-    return sa.func.setweight(
-        sa.func.to_tsvector(simple, col(SearchEntry.name_terms)), sa.literal_column("'A'")
-    ).op("||")(sa.func.to_tsvector(simple, col(SearchEntry.text_terms)))
-
-
-def _matches(session: Session, terms: list[Term]) -> sa.Subquery:
-    """The ids of the entries that match, with their score: the higher, the better."""
+def _scored(
+    session: Session, terms: list[Term], entry: type[SearchEntry]
+) -> tuple[sa.Select[Any], sa.ColumnElement[float]]:
+    """The entries (of the table or an alias of it) that match, and their score: the higher,
+    the better; to narrow and select from."""
     if session.get_bind().dialect.name == "sqlite":
         fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
         table: sa.ColumnElement[Any] = sa.literal_column(FTS_TABLE)
         # BM25 is lower for better matches, and only works where FTS5 reads its own table.
-        statement = sa.select(
-            fts.c.rowid.label("entry_id"),
-            (-sa.func.bm25(table, NAME_WEIGHT, 1.0)).label("score"),
-        ).where(table.op("MATCH")(_fts_query(terms)))
-    else:
-        query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), _tsquery(terms))
-        document = _document()
-        statement = sa.select(
-            col(SearchEntry.id).label("entry_id"),
-            # As a double, the score the cursor carries compares equal to itself.
-            sa.cast(sa.func.ts_rank(document, query), sa.Double()).label("score"),
-        ).where(document.op("@@")(query))
-    return statement.subquery("matched")
+        score: sa.ColumnElement[float] = -sa.func.bm25(table, NAME_WEIGHT, 1.0)
+        matched: sa.Select[Any] = (
+            sa.select(col(entry.id).label("entry_id"))
+            .select_from(fts.join(entry, col(entry.id) == fts.c.rowid))
+            .where(table.op("MATCH")(_fts_query(terms)))
+        )
+        return matched, score
+    # The tsvector PostgreSQL keeps of each entry (migration 0013), read as it is stored.
+    name = sa.inspect(entry).selectable.name
+    document: sa.ColumnElement[Any] = sa.literal_column(f"{name}.{DOCUMENT_COLUMN}")
+    query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), _tsquery(terms))
+    # As a double, the score the cursor carries compares equal to itself.
+    score = sa.cast(sa.func.ts_rank(document, query), sa.Double())
+    return sa.select(col(entry.id).label("entry_id")).where(document.op("@@")(query)), score
 
 
-def _findable(principal: Principal, kinds: Iterable[RecordKind[Any]]) -> sa.ColumnElement[bool]:
-    """Entries of records the caller may find (not deleted), and of parts it may read."""
-    conditions = []
-    for kind in kinds:
-        model = kind.model
-        if principal.is_secretariat:
-            audience: sa.ColumnElement[bool] = sa.true()
-        else:
-            audience = sa.or_(
-                col(SearchEntry.audience) == Audience.record,
-                sa.and_(
-                    col(SearchEntry.audience) == Audience.owner,
-                    col(model.organisation_id) == principal.organisation.id,
+def _readable_part(
+    principal: Principal, entry: type[SearchEntry], kinds: Iterable[RecordKind[Any]]
+) -> sa.ColumnElement[bool]:
+    """Entries of parts the caller may read, should it find their record."""
+    if principal.is_secretariat:
+        return sa.true()
+    owned = [
+        sa.and_(
+            col(entry.record_type) == kind.name,
+            sa.exists().where(
+                col(kind.model.id) == col(entry.record_id),
+                col(kind.model.organisation_id) == principal.organisation.id,
+            ),
+        )
+        for kind in kinds
+    ]
+    return sa.or_(
+        col(entry.audience) == Audience.record,
+        sa.and_(col(entry.audience) == Audience.owner, sa.or_(*owned)),
+    )
+
+
+def _findable_record(
+    principal: Principal,
+    record_type: sa.ColumnElement[Any],
+    record_id: sa.ColumnElement[Any],
+    kinds: Iterable[RecordKind[Any]],
+) -> sa.ColumnElement[bool]:
+    """Records the caller may find: not deleted, and visible to it."""
+    return sa.or_(
+        *(
+            sa.and_(
+                record_type == kind.name,
+                sa.exists().where(
+                    col(kind.model.id) == record_id,
+                    col(kind.model.deleted_at).is_(None),
+                    kind.visible(principal),
                 ),
             )
-        found = sa.exists().where(
-            col(model.id) == col(SearchEntry.record_id),
-            col(model.deleted_at).is_(None),
-            kind.visible(principal),
-            audience,
+            for kind in kinds
         )
-        conditions.append(sa.and_(col(SearchEntry.record_type) == kind.name, found))
-    return sa.or_(*conditions)
+    )
+
+
+# The best entries checked for the caller, per hit asked for. Checking every match costs a
+# lookup of its record each, seconds for a frequent word; most of the best are found by most
+# callers. Where too few of them are, `search` checks them all.
+CANDIDATES_PER_HIT = 4
+
+
+def _page_statement(
+    session: Session,
+    principal: Principal,
+    terms: list[Term],
+    kinds: list[RecordKind[Any]],
+    after: tuple[float, uuid.UUID] | None,
+    wanted: int,
+    candidates: int | None,
+) -> sa.Select[Any]:
+    """The `wanted` best hits after `after`, found among the first `candidates` entries of the
+    parts the caller may read, in the order of the hits (among all of them, when None).
+
+    A hit is such an entry whose record the caller may find and that no other such entry of its
+    record outranks (by score, then id): the record's best part. Any that outranks it and came
+    on an earlier page is not among these entries, so it is looked for apart. Where `wanted`
+    hits are found among the first entries, they are the first `wanted` hits of all: every other
+    entry comes after them.
+    """
+    entry = SearchEntry
+    matched, score = _scored(session, terms, entry)
+    matched = matched.add_columns(
+        col(entry.record_type).label("record_type"),
+        col(entry.record_id).label("record_id"),
+        score.label("score"),
+    ).where(_readable_part(principal, entry, kinds))
+    if len(kinds) < len(KINDS):
+        matched = matched.where(col(entry.record_type).in_([kind.name for kind in kinds]))
+    if after is not None:
+        after_score, after_id = after
+        matched = matched.where(
+            sa.or_(
+                score < after_score, sa.and_(score == after_score, col(entry.record_id) > after_id)
+            )
+        )
+    if candidates is not None:
+        matched = matched.order_by(score.desc(), col(entry.record_id), col(entry.id)).limit(
+            candidates
+        )
+    ranked = matched.subquery("ranked")
+    # How many candidates there were, before any is refused: all the entries there are to
+    # rank when fewer than were asked for.
+    counted = sa.select(ranked, sa.func.count().over().label("candidates")).subquery("candidates")
+
+    sibling = aliased(SearchEntry, name="sibling")
+    better, sibling_score = _scored(session, terms, sibling)
+    outranked = better.where(
+        col(sibling.record_type) == counted.c.record_type,
+        col(sibling.record_id) == counted.c.record_id,
+        col(sibling.id) != counted.c.entry_id,
+        sa.or_(
+            sibling_score > counted.c.score,
+            sa.and_(sibling_score == counted.c.score, col(sibling.id) < counted.c.entry_id),
+        ),
+        _readable_part(principal, sibling, kinds),
+    ).exists()
+    return (
+        sa.select(
+            counted.c.record_type,
+            counted.c.record_id,
+            counted.c.score,
+            counted.c.candidates,
+            col(SearchEntry.title),
+            col(SearchEntry.names),
+            col(SearchEntry.texts),
+        )
+        .select_from(counted.join(SearchEntry, col(SearchEntry.id) == counted.c.entry_id))
+        .where(
+            _findable_record(principal, counted.c.record_type, counted.c.record_id, kinds),
+            ~outranked,
+        )
+        .order_by(counted.c.score.desc(), counted.c.record_id)
+        .limit(wanted)
+    )
 
 
 def search(
@@ -135,38 +232,26 @@ def search(
     if not terms:
         # Punctuation alone holds no word, so it finds nothing.
         return Hits(items=[], next_cursor=None)
-    matched = _matches(session, terms)
-    score = matched.c.score
-    hits = (
-        sa.select(
-            col(SearchEntry.record_type),
-            col(SearchEntry.record_id),
-            col(SearchEntry.title),
-            col(SearchEntry.names),
-            col(SearchEntry.texts),
-            score,
-            sa.func.row_number()
-            .over(
-                partition_by=(col(SearchEntry.record_type), col(SearchEntry.record_id)),
-                order_by=(score.desc(), col(SearchEntry.id)),
-            )
-            .label("rank_in_record"),
-        )
-        .select_from(matched.join(SearchEntry, col(SearchEntry.id) == matched.c.entry_id))
-        .where(_findable(principal, [KINDS[name] for name in types or SearchType]))
-        .subquery("hits")
-    )
-    statement = sa.select(hits).where(hits.c.rank_in_record == 1)
+    if session.get_bind().dialect.name == "postgresql":
+        # Ranking many matches costs enough to cross jit_above_cost, and compiling costs more
+        # than ranking: seconds where the search takes milliseconds.
+        session.execute(sa.text("SET LOCAL jit = off"))
+    kinds = [KINDS[name] for name in types or SearchType]
+    after = None
     if params.cursor is not None:
         after_score, after_id = decode_values(params.cursor, [float, uuid.UUID])
-        statement = statement.where(
-            sa.or_(
-                hits.c.score < after_score,
-                sa.and_(hits.c.score == after_score, hits.c.record_id > after_id),
-            )
-        )
-    statement = statement.order_by(hits.c.score.desc(), hits.c.record_id).limit(params.limit + 1)
-    rows = session.execute(statement).all()
+        after = (after_score, after_id)
+    wanted = params.limit + 1
+    candidates = wanted * CANDIDATES_PER_HIT
+    rows = session.execute(
+        _page_statement(session, principal, terms, kinds, after, wanted, candidates)
+    ).all()
+    if len(rows) < wanted and (not rows or rows[0].candidates == candidates):
+        # The caller may find too few of the best entries (or none matched): the page is found
+        # among all of them.
+        rows = session.execute(
+            _page_statement(session, principal, terms, kinds, after, wanted, None)
+        ).all()
     page = rows[: params.limit]
     next_cursor = None
     if len(rows) > params.limit:

@@ -8,6 +8,7 @@ word is found in the middle of a run as a substring is.
 """
 
 import itertools
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,9 +31,13 @@ _UNSPACED = (
 _UNSTROKED = str.maketrans({"đ": "d", "ð": "d", "ł": "l", "ø": "o", "ħ": "h"})
 
 
+_FIRST_UNSPACED = min(low for low, _ in _UNSPACED)
+
+
 def _unspaced(char: str) -> bool:
     point = ord(char)
-    return any(low <= point <= high for low, high in _UNSPACED)
+    # Most text is Latin: one comparison rather than a walk of the blocks, for every character.
+    return point >= _FIRST_UNSPACED and any(low <= point <= high for low, high in _UNSPACED)
 
 
 def _mark(char: str) -> bool:
@@ -53,6 +58,9 @@ def _latin_like(char: str) -> bool:
 
 def fold(text: str) -> str:
     """One word as the index keeps it."""
+    if text.isascii():
+        # Normalisation leaves ASCII as it is, and it has no marks nor stroked letters.
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     kept: list[str] = []
     for char in decomposed:
@@ -71,7 +79,16 @@ class Run:
     folded: str
 
 
+# The word characters of ASCII: its letters and digits.
+_ASCII_RUN = re.compile(r"[A-Za-z0-9]+")
+
+
 def runs(text: str) -> Iterator[Run]:
+    if text.isascii():
+        # A character at a time costs most of a snippet's time, and most text is ASCII.
+        for found in _ASCII_RUN.finditer(text):
+            yield Run(found.start(), found.end(), found.group().lower())
+        return
     start = None
     for index, char in enumerate(text):
         if _word_char(char):
@@ -181,6 +198,8 @@ _BEFORE = 60
 
 def _first_match(text: str, terms: list[Term]) -> int | None:
     for run in runs(text):
+        # The run's words, split once for all the terms, and only if a term asks for words.
+        words: list[str] | None = None
         for term in terms:
             if term.unspaced:
                 at = run.folded.find(term.needle)
@@ -188,10 +207,15 @@ def _first_match(text: str, terms: list[Term]) -> int | None:
                     # Folding keeps unspaced text as long as it was, almost always.
                     exact = len(run.folded) == run.end - run.start
                     return run.start + (at if exact else 0)
-            elif any(
-                not segment.unspaced and segment.text.startswith(term.needle)
-                for segment in segments(run.folded)
-            ):
+                continue
+            if words is None:
+                # Folded ASCII is one word: no script without spaces, nothing to split it.
+                words = (
+                    [run.folded]
+                    if run.folded.isascii()
+                    else [s.text for s in segments(run.folded) if not s.unspaced]
+                )
+            if any(word.startswith(term.needle) for word in words):
                 return run.start
     return None
 

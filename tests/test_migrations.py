@@ -222,7 +222,7 @@ def _entries_found(url: str, q: str) -> list[int]:
 def test_entries_written_before_the_stored_document_are_found_after_it_and_back(
     empty_database_url: str,
 ) -> None:
-    migrations.upgrade(empty_database_url, "0012")
+    migrations.upgrade(empty_database_url, "0013")
     engine = sa.create_engine(empty_database_url, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as connection:
@@ -248,7 +248,7 @@ def test_entries_written_before_the_stored_document_are_found_after_it_and_back(
     assert _entries_found(empty_database_url, "tawau") == [7]
     assert _entries_found(empty_database_url, "sabah") == [7]
 
-    migrations.downgrade(empty_database_url, "0012")
+    migrations.downgrade(empty_database_url, "0013")
     engine = sa.create_engine(empty_database_url, poolclass=sa.pool.NullPool)
     try:
         inspector = sa.inspect(engine)

@@ -52,7 +52,7 @@ class SearchEntry(SQLModel, table=True):
     The engine's own index reads the tokens: on SQLite the FTS5 table `search_fts`, kept in step
     by triggers; on PostgreSQL a GIN index of their tsvector, the column `document` PostgreSQL
     computes from them. None is in this metadata, since SQLite has no tsvector and autogenerate
-    can see neither index (see `unmodelled`); migrations 0009 and 0013 make them.
+    can see neither index (see `unmodelled`); migrations 0009 and 0014 make them.
     """
 
     __tablename__ = "search_entries"
@@ -84,7 +84,7 @@ DOCUMENT_COLUMN = "document"
 
 def unmodelled(name: str | None, type_: str, parent_names: object) -> bool:
     """Whether a database object is one of the engines' own search indexes, which migrations
-    0009 and 0013 make outside the metadata (FTS5's table and its shadow tables; PostgreSQL's
+    0009 and 0014 make outside the metadata (FTS5's table and its shadow tables; PostgreSQL's
     tsvector column and its GIN index)."""
     if name is None:
         return False

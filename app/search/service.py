@@ -85,7 +85,7 @@ def _scored(
             .where(table.op("MATCH")(_fts_query(terms)))
         )
         return matched, score
-    # The tsvector PostgreSQL keeps of each entry (migration 0013), read as it is stored.
+    # The tsvector PostgreSQL keeps of each entry (migration 0014), read as it is stored.
     name = sa.inspect(entry).selectable.name
     document: sa.ColumnElement[Any] = sa.literal_column(f"{name}.{DOCUMENT_COLUMN}")
     query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), _tsquery(terms))

@@ -228,6 +228,8 @@ def test_0013_gives_each_party_its_agreement_s_created_at_and_takes_it_back(
                 Country(code=code, name=code, region=Region.south_east_asia)
                 for code in ("PH", "SA", "ID")
             )
+            # Agreements name these by key alone, with no relationship to order the inserts.
+            session.flush()
             for days, codes in ((3, ("PH", "SA")), (1, ("ID", "PH", "SA"))):
                 agreement = Agreement(
                     title=f"Agreement of {days} days ago",

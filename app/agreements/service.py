@@ -117,7 +117,8 @@ def select_agreements(principal: Principal, filters: AgreementFilters) -> Select
     `list_seek(filters)`."""
     statement = records.select_visible(KIND, principal, filters)
     party_filters = _party_filters(filters)
-    if _walks_a_party(filters):
+    walks = _walks_a_party(filters)
+    if walks:
         (country, role), *party_filters = party_filters
         # Joined in the WHERE clause, which is all some callers keep of the statement. A
         # country is a party to an agreement once, so each agreement is still one row.
@@ -126,7 +127,15 @@ def select_agreements(principal: Principal, filters: AgreementFilters) -> Select
         )
     for country, role in party_filters:
         party = select(AgreementParty.agreement_id).where(_is_party(AgreementParty, country, role))
-        statement = statement.where(col(Agreement.id).in_(party))
+        if walks:
+            # Looked up for each agreement walked: as a set, SQLite would gather all of them
+            # (every agreement with Saudi Arabia as destination) for each page.
+            matched: sa.ColumnElement[bool] = party.where(
+                col(AgreementParty.agreement_id) == col(Agreement.id)
+            ).exists()
+        else:
+            matched = col(Agreement.id).in_(party)
+        statement = statement.where(matched)
     if filters.kind is not None:
         statement = statement.where(Agreement.kind == filters.kind)
     if filters.status is not None:

@@ -368,7 +368,13 @@ def agreement_rows(
             "sources": [f"https://example.org/sources/{index + 1}"] if rng.random() < 0.3 else [],
         }
         party_rows = [
-            {"agreement_id": row["id"], "country": country, "role": role, "position": position}
+            {
+                "agreement_id": row["id"],
+                "country": country,
+                "role": role,
+                "position": position,
+                "created_at": row["created_at"],
+            }
             for position, (country, role) in enumerate(parties)
         ]
         entry = None

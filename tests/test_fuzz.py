@@ -256,8 +256,12 @@ def assessable(session: Session, secretariat: Organisation, reference: None) -> 
         title="Memorandum of Understanding on Domestic Workers",
         kind=AgreementKind.multilateral_agreement,
         status=AgreementStatus.in_force,
-        parties=[AgreementParty(country="PH", role=PartyRole.origin, position=0)],
     )
+    agreement.parties = [
+        AgreementParty(
+            country="PH", role=PartyRole.origin, position=0, created_at=agreement.created_at
+        )
+    ]
     records.create(session, agreements.KIND, agreement, actor=actor)
     law = Law(
         id=SUBJECTS["law"],

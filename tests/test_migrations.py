@@ -3,6 +3,7 @@
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,19 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 import app.models  # noqa: F401 - every table on the metadata
+from app.agreements.models import (
+    Agreement,
+    AgreementKind,
+    AgreementParty,
+    AgreementStatus,
+    PartyRole,
+)
 from app.core import migrations
+from app.countries.models import Country, Region
+from app.identity.models import Organisation, OrganisationKind
 from app.search import service as search_service
 from app.search.models import DOCUMENT_COLUMN, DOCUMENT_INDEX, SearchEntry, unmodelled
 from app.search.text import query_terms
@@ -262,3 +272,57 @@ def test_entries_written_before_the_stored_document_are_found_after_it_and_back(
 
     migrations.upgrade(empty_database_url)
     assert _entries_found(empty_database_url, "tawau") == [7]
+
+
+def test_0015_gives_each_party_its_agreement_s_created_at_and_takes_it_back(
+    empty_database_url: str,
+) -> None:
+    migrations.upgrade(empty_database_url)
+    engine = sa.create_engine(empty_database_url, poolclass=sa.pool.NullPool)
+    try:
+        with Session(engine) as session:
+            owner = Organisation(name="Secretariat", kind=OrganisationKind.secretariat)
+            session.add(owner)
+            session.add_all(
+                Country(code=code, name=code, region=Region.south_east_asia)
+                for code in ("PH", "SA", "ID")
+            )
+            # Agreements name these by key alone, with no relationship to order the inserts.
+            session.flush()
+            for days, codes in ((3, ("PH", "SA")), (1, ("ID", "PH", "SA"))):
+                agreement = Agreement(
+                    title=f"Agreement of {days} days ago",
+                    kind=AgreementKind.multilateral_agreement,
+                    status=AgreementStatus.in_force,
+                    organisation_id=owner.id,
+                    created_by="test",
+                    updated_by="test",
+                    created_at=datetime.now(UTC) - timedelta(days=days),
+                )
+                agreement.parties = [
+                    AgreementParty(
+                        country=code,
+                        role=PartyRole.party,
+                        position=position,
+                        created_at=agreement.created_at,
+                    )
+                    for position, code in enumerate(codes)
+                ]
+                session.add(agreement)
+            session.commit()
+        migrations.downgrade(empty_database_url, "0014")
+        columns = {column["name"] for column in sa.inspect(engine).get_columns("agreement_parties")}
+        assert "created_at" not in columns
+
+        migrations.upgrade(empty_database_url)
+
+        with Session(engine) as session:
+            copied = session.exec(
+                select(AgreementParty.created_at, Agreement.created_at).join(
+                    Agreement, col(Agreement.id) == col(AgreementParty.agreement_id)
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert len(copied) == 5
+    assert all(copy == created_at for copy, created_at in copied)

@@ -57,7 +57,10 @@ def list_agreements(
 ) -> Page[AgreementPublic]:
     """MOUs, bilateral and multilateral agreements and regional frameworks, oldest first."""
     statement = service.select_agreements(principal, filters)
-    return collection(request, response, session, principal, service.KIND, statement, page)  # type: ignore[no-any-return]
+    seek = service.list_seek(filters)
+    return collection(  # type: ignore[no-any-return]
+        request, response, session, principal, service.KIND, statement, page, seek=seek
+    )
 
 
 @router.post(

@@ -99,19 +99,26 @@ def keyset_page(
     key: Sequence[InstrumentedAttribute[Any]],
     params: PageParams,
     descending: bool = False,
+    seek: Sequence[InstrumentedAttribute[Any]] | None = None,
 ) -> Page[T]:
-    """One page of `statement`, ordered by `key`, after the row `params.cursor` names."""
+    """One page of `statement`, ordered by `key`, after the row `params.cursor` names.
+
+    `seek`, when given, are columns of another table in the query holding the same values as
+    `key` on every row it selects (a copy an index walks in this order): the page is ordered
+    and sought by them instead, while its cursors still hold, and are read from, `key`.
+    """
+    walked = seek or key
     if params.cursor is not None:
         # Bound with each column's own type, so a timestamp is stored and compared alike.
         after = sa.tuple_(
             *(
                 sa.literal(value, type_=column.property.columns[0].type)
-                for value, column in zip(decode_cursor(params.cursor, key), key, strict=True)
+                for value, column in zip(decode_cursor(params.cursor, key), walked, strict=True)
             )
         )
-        position = sa.tuple_(*key)
+        position = sa.tuple_(*walked)
         statement = statement.where(position < after if descending else position > after)
-    order = [column.desc() if descending else column.asc() for column in key]
+    order = [column.desc() if descending else column.asc() for column in walked]
     rows = list(session.exec(statement.order_by(*order).limit(params.limit + 1)).all())
     items = rows[: params.limit]
     next_cursor = None
@@ -126,14 +133,15 @@ def every_page(
     statement: SelectOfScalar[T],
     *,
     key: Sequence[InstrumentedAttribute[Any]],
+    seek: Sequence[InstrumentedAttribute[Any]] | None = None,
 ) -> Iterator[tuple[Session, list[T]]]:
-    """Every row of `statement` in `key` order, a page at a time, each page read in a short
-    session of its own (yielded with it), so an export of any size holds neither memory nor a
-    transaction."""
+    """Every row of `statement` in `key` order (sought by `seek`, as in `keyset_page`), a page
+    at a time, each page read in a short session of its own (yielded with it), so an export of
+    any size holds neither memory nor a transaction."""
     params = PageParams(limit=MAX_LIMIT)
     while True:
         with Session(engine) as session:
-            page = keyset_page(session, statement, key=key, params=params)
+            page = keyset_page(session, statement, key=key, params=params, seek=seek)
             yield session, page.items
         if page.next_cursor is None:
             return

@@ -277,10 +277,12 @@ def listing(
     public_model: type[BaseModel],
     name: str,
     presenter: Presenter | None = None,
+    seek: Sequence[InstrumentedAttribute[Any]] | None = None,
 ) -> Any:
     """A page of `statement` as JSON, or every row as `<name>.csv` if the caller asked for it.
 
     `presenter` turns a page of rows into what the caller may read; by default, `public_model`.
+    `seek` is what the pages are sought by instead of `key` (see `keyset_page`).
     """
 
     def as_public(page_session: Session, rows: list[Any]) -> list[dict[str, Any]]:
@@ -294,11 +296,13 @@ def listing(
         columns = list(public_model.model_fields)
         rows = (
             item
-            for page_session, batch in every_page(request.app.state.engine, statement, key=key)
+            for page_session, batch in every_page(
+                request.app.state.engine, statement, key=key, seek=seek
+            )
             for item in present_rows(page_session, batch)
         )
         return export.csv_response(columns, rows, filename=name)
-    page = keyset_page(session, statement, key=key, params=params)
+    page = keyset_page(session, statement, key=key, params=params, seek=seek)
     presented: Page[Any] = Page(
         items=present_rows(session, page.items), next_cursor=page.next_cursor
     )
@@ -313,8 +317,11 @@ def collection(
     kind: RecordKind[Any],
     statement: Any,
     params: PageParams,
+    *,
+    seek: Sequence[InstrumentedAttribute[Any]] | None = None,
 ) -> Any:
-    """A page of records as JSON, or every one of them as CSV, as the caller may read them."""
+    """A page of records as JSON, or every one of them as CSV, as the caller may read them;
+    `seek` as in `keyset_page`, for a statement that can walk a copy of the record key."""
 
     def presenter(page_session: Session, rows: list[Any]) -> list[dict[str, Any]]:
         return kind.present(page_session, principal, [kind.snapshot(row) for row in rows])
@@ -329,6 +336,7 @@ def collection(
         public_model=kind.public_model,
         name=kind.plural or kind.name + "s",
         presenter=presenter,
+        seek=seek,
     )
 
 

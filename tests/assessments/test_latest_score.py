@@ -134,12 +134,17 @@ def test_a_law_still_hides_the_agreements_the_caller_cannot_see(
 def _subject(kind: SubjectType, index: int) -> Record:
     if kind is SubjectType.law:
         return Law(country="PH", title=f"Law {index}", kind=LawKind.act, status=LawStatus.in_force)
-    return Agreement(
+    agreement = Agreement(
         title=f"Agreement {index}",
         kind=AgreementKind.multilateral_agreement,
         status=AgreementStatus.in_force,
-        parties=[AgreementParty(country="PH", role=PartyRole.origin, position=0)],
     )
+    agreement.parties = [
+        AgreementParty(
+            country="PH", role=PartyRole.origin, position=0, created_at=agreement.created_at
+        )
+    ]
+    return agreement
 
 
 def _seed(session: Session, organisation: Organisation, kind: SubjectType, n: int) -> None:

@@ -42,6 +42,8 @@ def cheap_password_hashing() -> Iterator[None]:
 def templates(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Templates]:
     made = databases.migrated_templates(tmp_path_factory.mktemp("template"), worker_id)
     yield made
+    if made.cleaner is not None:
+        made.cleaner.dispose()
     if not databases.ON_SQLITE:
         databases.drop_postgres_database(databases.worker_database_name(worker_id))
 

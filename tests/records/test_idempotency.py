@@ -50,6 +50,17 @@ def _payload(**overrides: Any) -> bytes:
     return json.dumps(body(**overrides)).encode()
 
 
+def _claim_of(user: User, payload: bytes, **fields: Any) -> IdempotencyKey:
+    """The claim a request of `user` posting `payload` with `key-1` holds while it runs."""
+    return IdempotencyKey(
+        caller=f"user:{user.id}",
+        key="key-1",
+        fingerprint=idempotency.fingerprint("POST", AGREEMENTS, payload),
+        expires_at=utcnow() + timedelta(hours=24),
+        **fields,
+    )
+
+
 def _stored_keys(session: Session) -> list[Any]:
     return list(session.execute(sa.select(KEYS)))
 
@@ -156,12 +167,7 @@ def test_a_duplicate_of_a_request_still_in_progress_is_409_and_creates_nothing(
     client: TestClient, session: Session, admin: User, admin_headers: dict[str, str]
 ) -> None:
     payload = _payload(title="Still in progress")
-    in_progress = IdempotencyKey(
-        caller=f"user:{admin.id}",
-        key="key-1",
-        fingerprint=idempotency.fingerprint("POST", AGREEMENTS, payload),
-        expires_at=utcnow() + timedelta(hours=24),
-    )
+    in_progress = _claim_of(admin, payload)
     session.add(in_progress)
     session.commit()
 
@@ -276,12 +282,8 @@ def test_a_claim_left_by_a_request_that_died_before_writing_is_taken_over_once_a
     client: TestClient, session: Session, admin: User, admin_headers: dict[str, str]
 ) -> None:
     payload = _payload(title="First attempt died")
-    abandoned = IdempotencyKey(
-        caller=f"user:{admin.id}",
-        key="key-1",
-        fingerprint=idempotency.fingerprint("POST", AGREEMENTS, payload),
-        created_at=utcnow() - idempotency.ABANDONED_AFTER - timedelta(seconds=1),
-        expires_at=utcnow() + timedelta(hours=23),
+    abandoned = _claim_of(
+        admin, payload, created_at=utcnow() - idempotency.ABANDONED_AFTER - timedelta(seconds=1)
     )
     session.add(abandoned)
     session.commit()

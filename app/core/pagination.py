@@ -152,7 +152,12 @@ def page_response(
     request: Request, response: Response, page: Page[Any], item_model: type[M]
 ) -> Page[M]:
     """The page as `item_model`s, with the next page advertised in a `Link` header too."""
-    if page.next_cursor is not None:
-        url = request.url.include_query_params(cursor=page.next_cursor)
-        response.headers["Link"] = f'<{url}>; rel="next"'
+    link_next(request, response, page.next_cursor)
     return Page[item_model].model_validate(page, from_attributes=True)  # type: ignore[valid-type]
+
+
+def link_next(request: Request, response: Response, next_cursor: str | None) -> None:
+    """Advertise the next page, if there is one, in a `Link` header."""
+    if next_cursor is not None:
+        url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'

@@ -3,6 +3,7 @@
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -48,12 +49,42 @@ def _searched(law: Law) -> list[SearchPart]:
     ]
 
 
+_INSTRUMENT = LawInstrument.__table__.c  # type: ignore[attr-defined]
+_AGREEMENT = LawAgreement.__table__.c  # type: ignore[attr-defined]
+# Built once: building a statement and its cache key cost about as much as running it.
+_INSTRUMENTS_OF = (
+    sa.select(_INSTRUMENT.law_id, _INSTRUMENT.instrument)
+    .where(_INSTRUMENT.law_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(_INSTRUMENT.law_id, _INSTRUMENT.instrument)
+)
+_AGREEMENTS_OF = (
+    sa.select(_AGREEMENT.law_id, _AGREEMENT.agreement_id)
+    .where(_AGREEMENT.law_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(_AGREEMENT.law_id, _AGREEMENT.agreement_id)
+)
+
+
+def _with_links(session: Session, laws: list[dict[str, Any]]) -> None:
+    """Each law's instrument codes and agreement ids in their order, each read for all of the
+    laws in one query."""
+    by_id = {law["id"]: law for law in laws}
+    for law in laws:
+        law["instrument_codes"] = []
+        law["agreement_ids"] = []
+    ids = {"ids": list(by_id)}
+    for law_id, code in session.execute(_INSTRUMENTS_OF, ids):
+        by_id[law_id]["instrument_codes"].append(code)
+    for law_id, agreement_id in session.execute(_AGREEMENTS_OF, ids):
+        by_id[law_id]["agreement_ids"].append(agreement_id)
+
+
 KIND = RecordKind(
     name="law",
     model=Law,
     public_model=LawPublic,
     redact=_present,
     search=_searched,
+    read_related=_with_links,
 )
 
 

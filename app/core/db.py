@@ -6,11 +6,12 @@ the metadata before the first table is declared.
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Any
 
+import anyio
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy.engine import Dialect, Engine
@@ -140,18 +141,30 @@ def writing_engine(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITES: True})
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    # `async def`: a session connects only when first used, so opening one needs no thread hop;
+    # the rollback and close, which talk to the database, still run in a thread.
     engine = request.app.state.engine
     if request.method not in _READ_ONLY_METHODS:
         engine = request.app.state.writing_engine
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        except BaseException:
-            # A transaction whose COMMIT failed is not rolled back by close(): its connection
-            # would go back to the pool mid-transaction (on SQLite, holding the write lock).
-            session.rollback()
-            raise
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        # A transaction whose COMMIT failed is not rolled back by close(): its connection
+        # would go back to the pool mid-transaction (on SQLite, holding the write lock).
+        await _release(session.rollback)
+        raise
+    finally:
+        await _release(session.close)
+
+
+async def _release(step: Callable[[], None]) -> None:
+    # Its own thread limiter, as FastAPI gives a dependency's exit: with every pooled thread
+    # waiting for a connection, the close that frees one must not wait for a thread. Shielded,
+    # so a cancelled request still returns its connection.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(step, limiter=anyio.CapacityLimiter(1))
 
 
 # Closed as soon as the endpoint returns or raises, not after the response is sent: a session

@@ -173,6 +173,23 @@ def issue_login_token(
     return AccessToken(access_token=token, expires_in=int(lifetime.total_seconds()))
 
 
+# Built once: every request runs one of these, and building a statement (and its cache key)
+# anew each time cost more than the query itself.
+_USER_LOOKUP = (
+    select(User, Organisation)
+    .join(Organisation, col(Organisation.id) == User.organisation_id)
+    .where(col(User.id) == sa.bindparam("user_id"))
+)
+_API_TOKEN_LOOKUP = (
+    select(ApiToken, Organisation)
+    .join(Organisation, col(Organisation.id) == ApiToken.organisation_id)
+    .where(
+        col(ApiToken.id) == sa.bindparam("token_id"),
+        col(ApiToken.organisation_id) == sa.bindparam("organisation_id"),
+    )
+)
+
+
 def resolve_principal(session: Session, *, settings: Settings, token: str) -> Principal:
     """Turn a bearer token into the principal it stands for, or raise AuthenticationError.
 
@@ -187,11 +204,7 @@ def resolve_principal(session: Session, *, settings: Settings, token: str) -> Pr
         raise AuthenticationError(_INVALID_TOKEN) from exc
 
     if f"{kind}:" == USER_SUBJECT and claims.token_id is None:
-        row = session.exec(
-            select(User, Organisation)
-            .join(Organisation, col(Organisation.id) == User.organisation_id)
-            .where(User.id == subject_id)
-        ).first()
+        row = session.exec(_USER_LOOKUP, params={"user_id": subject_id}).first()
         if row is None or not row[0].is_active or not row[1].is_active:
             raise AuthenticationError(_INVALID_TOKEN)
         user, organisation = row
@@ -208,9 +221,7 @@ def resolve_principal(session: Session, *, settings: Settings, token: str) -> Pr
         except ValueError as exc:
             raise AuthenticationError(_INVALID_TOKEN) from exc
         token_row = session.exec(
-            select(ApiToken, Organisation)
-            .join(Organisation, col(Organisation.id) == ApiToken.organisation_id)
-            .where(ApiToken.id == token_id, ApiToken.organisation_id == subject_id)
+            _API_TOKEN_LOOKUP, params={"token_id": token_id, "organisation_id": subject_id}
         ).first()
         now = utcnow()
         if (

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from pydantic import GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
+from sqlalchemy.orm import Session
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.assessments.models import LATEST_SCORE_DESCRIPTION, LatestScore
@@ -104,6 +105,15 @@ class AgreementParty(PartyBase, table=True):
             "created_at",
             "agreement_id",
         ),
+        # A country's agreements changed since a time, with their place in the list: when few
+        # changed, a page is these sorted, not a walk of all the country's agreements.
+        sa.Index(
+            "ix_agreement_parties_country_updated_at",
+            "country",
+            "updated_at",
+            "created_at",
+            "agreement_id",
+        ),
         # The primary key leads with the country: loading an agreement's parties by its id
         # scanned every party of every agreement on PostgreSQL (33 ms a read at 100k records).
         sa.Index("ix_agreement_parties_agreement_id_position", "agreement_id", "position"),
@@ -116,6 +126,9 @@ class AgreementParty(PartyBase, table=True):
     # The agreement's own created_at (not when this row was written), which never changes,
     # copied for the indexes above.
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # The agreement's updated_at, kept in step on every flush (`_parties_in_step`), for the
+    # index above.
+    updated_at: datetime = Field(sa_type=UTCDateTime)
     position: int = Field(description="Keeps the parties in the order they were given.")
     agreement: "Agreement" = Relationship(back_populates="parties")
 
@@ -255,3 +268,14 @@ class AgreementFilters(RecordFilters):
         default=None, description="Expires before this date (and has an expiry date)."
     )
     q: SearchText | None = Field(default=None, description="Words in the title or summary.")
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _parties_in_step(session: Session, *_: object) -> None:
+    """Give each party row its agreement's updated_at before it is written, whichever write
+    (create, update, delete, restore, import) stamped the agreement."""
+    for row in (*session.new, *session.dirty):
+        if isinstance(row, Agreement):
+            for party in row.parties:
+                if party.updated_at != row.updated_at:
+                    party.updated_at = row.updated_at

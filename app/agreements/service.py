@@ -77,6 +77,7 @@ def _party_rows(
             role=party.role,
             position=position,
             created_at=agreement.created_at,
+            updated_at=agreement.updated_at,
         )
         for position, party in enumerate(parties)
     ]

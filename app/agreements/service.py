@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from app.assessments import service as assessments
 from app.assessments.models import SubjectType
 from app.audit.service import Actor
 from app.core.errors import InvalidInputError
+from app.core.pagination import decode_cursor
 from app.identity.service import Principal
 from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
@@ -86,6 +88,12 @@ def _party_rows(
 # The party a list filtered by parties is walked by, in its index of the list's order.
 _LISTED_BY = aliased(AgreementParty, name="listed_by")
 
+# A list by a party changed since a time walks that party's agreements in order when, of the
+# next this many, enough changed to fill a page of any size (with room for those the caller
+# may not see); otherwise the changed ones are found by the index of changes and sorted.
+_WALK_PROBED = 2000
+_WALK_WHEN_CHANGED = 300
+
 
 def _party_filters(filters: AgreementFilters) -> list[tuple[str, PartyRole | None]]:
     """The (country, role) pairs an agreement must have a party of, a role first: those are
@@ -98,34 +106,106 @@ def _party_filters(filters: AgreementFilters) -> list[tuple[str, PartyRole | Non
     return [(country, role) for country, role in pairs if country is not None]
 
 
-def _walks_a_party(filters: AgreementFilters) -> bool:
-    """Whether a list is read off the index of its first party filter's party.
-
-    Not with `updated_since`: the agreements changed lately are mostly the newest, and a walk
-    from a country's oldest agreement probes most of them to find the first few changed (525 ms
-    a page on PostgreSQL at 100k, against 34 ms scanning the agreements in order).
-    """
-    return bool(_party_filters(filters)) and filters.updated_since is None
-
-
 def _is_party(party: Any, country: str, role: PartyRole | None) -> sa.ColumnElement[bool]:
     condition = col(party.country) == country
     return condition if role is None else sa.and_(condition, col(party.role) == role)
 
 
+def _changed_since(country: str, role: PartyRole | None, since: datetime) -> Any:
+    """The party rows of `country` (in `role`) whose agreement changed since `since`, as rows
+    of agreement parties holding the list's order."""
+    changed = (
+        select(AgreementParty.agreement_id, AgreementParty.created_at)
+        .where(_is_party(AgreementParty, country, role), col(AgreementParty.updated_at) >= since)
+        # Sorted here, narrow, before the agreements are joined in that order up to the page's
+        # end; OFFSET keeps both engines from merging this into the page's query, where they
+        # would rather walk all the country's agreements, guessing the changes spread evenly.
+        .order_by(
+            # As an expression, which no index walk can give, so that SQLite too finds the
+            # rows by the index of changes.
+            func.coalesce(AgreementParty.created_at, AgreementParty.created_at),
+            col(AgreementParty.agreement_id),
+        )
+        .offset(0)
+        .subquery("listed_by")
+    )
+    return aliased(AgreementParty, changed, name="listed_by")
+
+
+def _walk_finds_changes(
+    session: Session, country: str, role: PartyRole | None, since: datetime, after: datetime | None
+) -> bool:
+    """Whether, of the party's next agreements in creation order (from `after`, the page's
+    cursor), enough changed since `since` for a walk to find a page soon. Changes cluster
+    (the newest agreements, a batch edited last month): when they are sparse here, sorting
+    them all is cheaper than walking to them."""
+    walked = select(AgreementParty.updated_at).where(_is_party(AgreementParty, country, role))
+    if after is not None:
+        walked = walked.where(col(AgreementParty.created_at) >= after)
+    window = (
+        walked.order_by(col(AgreementParty.created_at), col(AgreementParty.agreement_id))
+        .limit(_WALK_PROBED)
+        .subquery()
+    )
+    changed = select(func.count()).select_from(window).where(window.c.updated_at >= since)
+    return session.exec(changed).one() >= _WALK_WHEN_CHANGED
+
+
+def _listed_by(
+    session: Session | None, filters: AgreementFilters, cursor: str | None = None
+) -> Any | None:
+    """The party rows a list filtered by a party is read off in list order: all of the first
+    party filter's agreements, in its index of the list's order, or with `updated_since`,
+    unless the walk from `cursor` soon finds changes, those changed since, sorted. None when
+    no party is filtered, or with `updated_since` and no `session` to probe the walk with:
+    then the agreements are scanned."""
+    party_filters = _party_filters(filters)
+    if not party_filters:
+        return None
+    if filters.updated_since is None:
+        return _LISTED_BY
+    if session is None:
+        return None
+    country, role = party_filters[0]
+    after = None if cursor is None else decode_cursor(cursor, KIND.key())[0]
+    if _walk_finds_changes(session, country, role, filters.updated_since, after):
+        return _LISTED_BY
+    return _changed_since(country, role, filters.updated_since)
+
+
+def select_listed(
+    session: Session, principal: Principal, filters: AgreementFilters, cursor: str | None
+) -> tuple[SelectOfScalar[Agreement], Sequence[InstrumentedAttribute[Any]] | None]:
+    """The statement of a list of agreements, and what its pages are sought by when not the
+    record key itself (`keyset_page`'s `seek`): the copy of the key on the party rows it is
+    read off, so that a page reads about as many of them as it shows, with cursors the same as
+    the unfiltered list's. `cursor` is the page's, which the walk would start from."""
+    listed_by = _listed_by(session, filters, cursor)
+    statement = _select(principal, filters, listed_by)
+    if listed_by is None:
+        return statement, None
+    return statement, (listed_by.created_at, listed_by.agreement_id)
+
+
 def select_agreements(principal: Principal, filters: AgreementFilters) -> SelectOfScalar[Agreement]:
-    """The agreements the caller may see that match the filters; a list of them is sought by
-    `list_seek(filters)`."""
+    """The agreements the caller may see that match the filters; a list of them is made with
+    `select_listed`."""
+    return _select(principal, filters, _listed_by(None, filters))
+
+
+def _select(
+    principal: Principal, filters: AgreementFilters, listed_by: Any | None
+) -> SelectOfScalar[Agreement]:
     statement = records.select_visible(KIND, principal, filters)
     party_filters = _party_filters(filters)
-    walks = _walks_a_party(filters)
-    if walks:
+    walks = listed_by is not None
+    if listed_by is not None:
         (country, role), *party_filters = party_filters
         # Joined in the WHERE clause, which is all some callers keep of the statement. A
         # country is a party to an agreement once, so each agreement is still one row.
-        statement = statement.where(
-            col(_LISTED_BY.agreement_id) == col(Agreement.id), _is_party(_LISTED_BY, country, role)
-        )
+        statement = statement.where(col(listed_by.agreement_id) == col(Agreement.id))
+        if listed_by is _LISTED_BY:
+            statement = statement.where(_is_party(_LISTED_BY, country, role))
     for country, role in party_filters:
         party = select(AgreementParty.agreement_id).where(_is_party(AgreementParty, country, role))
         if walks:
@@ -162,15 +242,6 @@ def select_agreements(principal: Principal, filters: AgreementFilters) -> Select
             )
         )
     return statement
-
-
-def list_seek(filters: AgreementFilters) -> Sequence[InstrumentedAttribute[Any]] | None:
-    """What a list of `select_agreements(principal, filters)` is ordered and paged by, when
-    not the record key itself: the walked party's copy of it, so the page is read off that
-    party's index, with cursors the same as the unfiltered list's."""
-    if not _walks_a_party(filters):
-        return None
-    return (_LISTED_BY.created_at, _LISTED_BY.agreement_id)  # type: ignore[return-value]
 
 
 def create_agreement(

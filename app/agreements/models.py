@@ -91,19 +91,22 @@ class AgreementParty(PartyBase, table=True):
     __table_args__ = (
         # A country's agreements (in a role) in the list's order, (created_at, id): a page of
         # the list filtered by a party reads about as many parties as it shows, however many
-        # agreements there are, instead of sorting all the country's agreements for each page.
+        # agreements there are, instead of sorting all the country's agreements for each page;
+        # with each one's updated_at, so a walk asked for changes needs no other read.
         sa.Index(
-            "ix_agreement_parties_country_created_at_agreement_id",
+            "ix_agreement_parties_in_list_order",
             "country",
             "created_at",
             "agreement_id",
+            "updated_at",
         ),
         sa.Index(
-            "ix_agreement_parties_country_role_created_at_agreement_id",
+            "ix_agreement_parties_in_list_order_by_role",
             "country",
             "role",
             "created_at",
             "agreement_id",
+            "updated_at",
         ),
         # A country's agreements changed since a time, with their place in the list: when few
         # changed, a page is these sorted, not a walk of all the country's agreements.

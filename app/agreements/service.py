@@ -3,7 +3,7 @@
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, aliased
@@ -26,7 +26,7 @@ from app.assessments import service as assessments
 from app.assessments.models import SubjectType
 from app.audit.service import Actor
 from app.core.errors import InvalidInputError
-from app.core.pagination import decode_cursor
+from app.core.pagination import PageParams, decode_cursor
 from app.identity.service import Principal
 from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
@@ -88,11 +88,14 @@ def _party_rows(
 # The party a list filtered by parties is walked by, in its index of the list's order.
 _LISTED_BY = aliased(AgreementParty, name="listed_by")
 
-# A list by a party changed since a time walks that party's agreements in order when, of the
-# next this many, enough changed to fill a page of any size (with room for those the caller
-# may not see); otherwise the changed ones are found by the index of changes and sorted.
+# How a list by a party changed since a time is read, page by page: walking the party's
+# agreements in order, from the page's cursor or from the oldest one changed since if later,
+# when of the next this many enough changed to fill the page (the cheapest when changes are
+# dense); otherwise sorting the party's rows changed since, found by the index of
+# changes, when fewer than this many (the cheapest when they are few, or lie far apart);
+# otherwise as the engine plans it.
 _WALK_PROBED = 2000
-_WALK_WHEN_CHANGED = 300
+_SORTED_CHANGES_AT_MOST = 5000
 
 
 def _party_filters(filters: AgreementFilters) -> list[tuple[str, PartyRole | None]]:
@@ -111,12 +114,18 @@ def _is_party(party: Any, country: str, role: PartyRole | None) -> sa.ColumnElem
     return condition if role is None else sa.and_(condition, col(party.role) == role)
 
 
-def _changed_since(country: str, role: PartyRole | None, since: datetime) -> Any:
-    """The party rows of `country` (in `role`) whose agreement changed since `since`, as rows
-    of agreement parties holding the list's order."""
+def _changed_since(
+    country: str, role: PartyRole | None, since: datetime, after: datetime | None
+) -> Any:
+    """The party rows of `country` (in `role`) whose agreement changed since `since`, from
+    the page's cursor `after` on, as rows of agreement parties holding the list's order."""
+    changed = select(AgreementParty.agreement_id, AgreementParty.created_at).where(
+        _is_party(AgreementParty, country, role), col(AgreementParty.updated_at) >= since
+    )
+    if after is not None:
+        changed = changed.where(col(AgreementParty.created_at) >= after)
     changed = (
-        select(AgreementParty.agreement_id, AgreementParty.created_at)
-        .where(_is_party(AgreementParty, country, role), col(AgreementParty.updated_at) >= since)
+        changed
         # Sorted here, narrow, before the agreements are joined in that order up to the page's
         # end; OFFSET keeps both engines from merging this into the page's query, where they
         # would rather walk all the country's agreements, guessing the changes spread evenly.
@@ -125,20 +134,22 @@ def _changed_since(country: str, role: PartyRole | None, since: datetime) -> Any
             # rows by the index of changes.
             func.coalesce(AgreementParty.created_at, AgreementParty.created_at),
             col(AgreementParty.agreement_id),
-        )
-        .offset(0)
-        .subquery("listed_by")
+        ).offset(0)
     )
-    return aliased(AgreementParty, changed, name="listed_by")
+    return aliased(AgreementParty, changed.subquery("listed_by"), name="listed_by")
 
 
 def _walk_finds_changes(
-    session: Session, country: str, role: PartyRole | None, since: datetime, after: datetime | None
+    session: Session,
+    country: str,
+    role: PartyRole | None,
+    since: datetime,
+    after: datetime | None,
+    wanted: int,
 ) -> bool:
-    """Whether, of the party's next agreements in creation order (from `after`, the page's
-    cursor), enough changed since `since` for a walk to find a page soon. Changes cluster
-    (the newest agreements, a batch edited last month): when they are sparse here, sorting
-    them all is cheaper than walking to them."""
+    """Whether, of the party's next agreements in creation order (from the page's cursor
+    `after`), at least `wanted` changed since `since`: read off the index of the list's order
+    alone, never past `_WALK_PROBED` rows."""
     walked = select(AgreementParty.updated_at).where(_is_party(AgreementParty, country, role))
     if after is not None:
         walked = walked.where(col(AgreementParty.created_at) >= after)
@@ -148,54 +159,106 @@ def _walk_finds_changes(
         .subquery()
     )
     changed = select(func.count()).select_from(window).where(window.c.updated_at >= since)
-    return session.exec(changed).one() >= _WALK_WHEN_CHANGED
+    return session.exec(changed).one() >= wanted
 
 
-def _listed_by(
-    session: Session | None, filters: AgreementFilters, cursor: str | None = None
-) -> Any | None:
-    """The party rows a list filtered by a party is read off in list order: all of the first
-    party filter's agreements, in its index of the list's order, or with `updated_since`,
-    unless the walk from `cursor` soon finds changes, those changed since, sorted. None when
-    no party is filtered, or with `updated_since` and no `session` to probe the walk with:
-    then the agreements are scanned."""
+def _oldest_changed(session: Session, country: str, since: datetime) -> datetime | None:
+    """The created_at of the country's oldest agreement changed since `since`, if any: read
+    off the index of changes alone (the agreements changed since are fewer than those before),
+    so that a walk need not probe every older one on its way there."""
+    # As an expression, so that no engine reads it off the walk of all agreements in order.
+    created_at = func.coalesce(AgreementParty.created_at, AgreementParty.created_at)
+    oldest = select(func.min(created_at)).where(
+        col(AgreementParty.country) == country, col(AgreementParty.updated_at) >= since
+    )
+    found: datetime | None = session.exec(oldest).one()
+    return found
+
+
+def _few_changed_since(
+    session: Session, country: str, since: datetime, after: datetime | None
+) -> bool:
+    """Whether few enough of the country's party rows changed since `since` (from the page's
+    cursor `after` on) to be sorted for a page: counted on the index of changes, never past
+    `_SORTED_CHANGES_AT_MOST`."""
+    changed = select(AgreementParty.agreement_id).where(
+        col(AgreementParty.country) == country, col(AgreementParty.updated_at) >= since
+    )
+    if after is not None:
+        changed = changed.where(col(AgreementParty.created_at) >= after)
+    bounded = changed.limit(_SORTED_CHANGES_AT_MOST).subquery()
+    return session.exec(select(func.count()).select_from(bounded)).one() < _SORTED_CHANGES_AT_MOST
+
+
+class _Plan(NamedTuple):
+    """How a list of agreements is read."""
+
+    # The party rows it is read off in list order (all the first party filter's agreements,
+    # or those changed since); None: the agreements, as the engine plans it.
+    listed_by: Any | None
+    # Where a walk of all the party's agreements starts when not at the cursor: no agreement
+    # before it changed since `updated_since`.
+    start: datetime | None = None
+
+
+def _plan(
+    session: Session | None, filters: AgreementFilters, params: PageParams | None = None
+) -> _Plan:
+    """A list filtered by a party walks the party's agreements in its index of the list's
+    order; with `updated_since`, the page's plan (see `_WALK_PROBED`) is probed with `session`
+    for the page `params` asks for. Otherwise the engine plans it."""
     party_filters = _party_filters(filters)
     if not party_filters:
-        return None
-    if filters.updated_since is None:
-        return _LISTED_BY
-    if session is None:
-        return None
+        return _Plan(None)
+    since = filters.updated_since
+    if since is None:
+        return _Plan(_LISTED_BY)
+    if session is None or params is None:
+        return _Plan(None)
     country, role = party_filters[0]
-    after = None if cursor is None else decode_cursor(cursor, KIND.key())[0]
-    if _walk_finds_changes(session, country, role, filters.updated_since, after):
-        return _LISTED_BY
-    return _changed_since(country, role, filters.updated_since)
+    after = None if params.cursor is None else decode_cursor(params.cursor, KIND.key())[0]
+    wanted = params.limit + 1
+    if _walk_finds_changes(session, country, role, since, after, wanted):
+        return _Plan(_LISTED_BY)
+    oldest = _oldest_changed(session, country, since)
+    if oldest is not None and (after is None or oldest > after):
+        if _walk_finds_changes(session, country, role, since, oldest, wanted):
+            return _Plan(_LISTED_BY, start=oldest)
+        after = oldest
+    if _few_changed_since(session, country, since, after):
+        return _Plan(_changed_since(country, role, since, after))
+    return _Plan(None)
 
 
 def select_listed(
-    session: Session, principal: Principal, filters: AgreementFilters, cursor: str | None
+    session: Session, principal: Principal, filters: AgreementFilters, params: PageParams
 ) -> tuple[SelectOfScalar[Agreement], Sequence[InstrumentedAttribute[Any]] | None]:
     """The statement of a list of agreements, and what its pages are sought by when not the
     record key itself (`keyset_page`'s `seek`): the copy of the key on the party rows it is
     read off, so that a page reads about as many of them as it shows, with cursors the same as
-    the unfiltered list's. `cursor` is the page's, which the walk would start from."""
-    listed_by = _listed_by(session, filters, cursor)
-    statement = _select(principal, filters, listed_by)
-    if listed_by is None:
+    the unfiltered list's. `params` are the page's, which the plan is chosen for."""
+    plan = _plan(session, filters, params)
+    statement = _select(principal, filters, plan)
+    if plan.listed_by is None:
         return statement, None
-    return statement, (listed_by.created_at, listed_by.agreement_id)
+    return statement, (plan.listed_by.created_at, plan.listed_by.agreement_id)
 
 
 def select_agreements(principal: Principal, filters: AgreementFilters) -> SelectOfScalar[Agreement]:
     """The agreements the caller may see that match the filters; a list of them is made with
     `select_listed`."""
-    return _select(principal, filters, _listed_by(None, filters))
+    return _select(principal, filters, _plan(None, filters))
 
 
 def _select(
-    principal: Principal, filters: AgreementFilters, listed_by: Any | None
+    principal: Principal, filters: AgreementFilters, plan: _Plan
 ) -> SelectOfScalar[Agreement]:
+    listed_by = plan.listed_by
+    since = filters.updated_since
+    if listed_by is not None and since is not None:
+        # Asked of the party rows' copy, in the index walked: asked of the agreements,
+        # PostgreSQL would join all of those changed, then sort them, instead of a page's.
+        filters = filters.model_copy(update={"updated_since": None})
     statement = records.select_visible(KIND, principal, filters)
     party_filters = _party_filters(filters)
     walks = listed_by is not None
@@ -206,6 +269,10 @@ def _select(
         statement = statement.where(col(listed_by.agreement_id) == col(Agreement.id))
         if listed_by is _LISTED_BY:
             statement = statement.where(_is_party(_LISTED_BY, country, role))
+            if since is not None:
+                statement = statement.where(col(_LISTED_BY.updated_at) >= since)
+            if plan.start is not None:
+                statement = statement.where(col(_LISTED_BY.created_at) >= plan.start)
     for country, role in party_filters:
         party = select(AgreementParty.agreement_id).where(_is_party(AgreementParty, country, role))
         if walks:

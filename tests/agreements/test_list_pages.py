@@ -245,9 +245,34 @@ def test_parties_keep_their_agreement_s_updated_at_through_an_import(
     assert all(copy == updated_at for copy, updated_at in after)
 
 
-@pytest.mark.parametrize("plan", ["walk", "sort the changes"])
+def _force(monkeypatch: pytest.MonkeyPatch, plan: str) -> None:
+    """Make `plan` the one each page of a list by a party changed since is read by."""
+    if plan == "walk from the oldest change":
+        # The walk from the page's cursor is refused, the one from the oldest change is not.
+        probe, choose = service._walk_finds_changes, service._plan
+        refused: list[bool] = []
+
+        def first_refused(*args: Any) -> bool:
+            if not refused:
+                refused.append(True)
+                return False
+            return probe(*args)
+
+        def choosing(*args: Any) -> Any:
+            refused.clear()
+            return choose(*args)
+
+        monkeypatch.setattr(service, "_walk_finds_changes", first_refused)
+        monkeypatch.setattr(service, "_plan", choosing)
+    elif plan != "walk":
+        # No walk finds changes in an empty window; then the changes are sorted, or not.
+        monkeypatch.setattr(service, "_WALK_PROBED", 0)
+        monkeypatch.setattr(service, "_SORTED_CHANGES_AT_MOST", 10**9 if plan == "sort" else 0)
+
+
+@pytest.mark.parametrize("plan", ["walk", "walk from the oldest change", "sort", "engine's"])
 @pytest.mark.parametrize("name", ["country", "origin", "destination"])
-def test_a_party_filtered_list_changed_since_pages_the_same_by_either_plan(
+def test_a_party_filtered_list_changed_since_pages_the_same_by_any_plan(
     client: TestClient,
     admin_headers: Headers,
     recorded: list[str],
@@ -267,8 +292,7 @@ def test_a_party_filtered_list_changed_since_pages_the_same_by_either_plan(
     expected = [
         item["id"] for item in everyone if item["updated_at"] > since and matches(item["parties"])
     ]
-    # The walk is taken when enough of the next agreements changed: always, or never.
-    monkeypatch.setattr(service, "_WALK_WHEN_CHANGED", 0 if plan == "walk" else 10**9)
+    _force(monkeypatch, plan)
 
     listed = walk(client, admin_headers, **params, updated_since=since)
 

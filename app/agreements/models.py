@@ -92,26 +92,25 @@ class AgreementParty(PartyBase, table=True):
         # A country's agreements (in a role) in the list's order, (created_at, id): a page of
         # the list filtered by a party reads about as many parties as it shows, however many
         # agreements there are, instead of sorting all the country's agreements for each page;
-        # with each one's updated_at, so a walk asked for changes needs no other read.
+        # the first with each one's updated_at, so a walk asked for changes needs no other read.
         sa.Index(
-            "ix_agreement_parties_in_list_order",
+            "ix_agreement_parties_country_created_at_agreement_id_updated_at",
             "country",
             "created_at",
             "agreement_id",
             "updated_at",
         ),
         sa.Index(
-            "ix_agreement_parties_in_list_order_by_role",
+            "ix_agreement_parties_country_role_created_at_agreement_id",
             "country",
             "role",
             "created_at",
             "agreement_id",
-            "updated_at",
         ),
         # A country's agreements changed since a time, with their place in the list: when few
         # changed, a page is these sorted, not a walk of all the country's agreements.
         sa.Index(
-            "ix_agreement_parties_country_updated_at",
+            "ix_agreement_parties_country_updated_at_created_at_agreement_id",
             "country",
             "updated_at",
             "created_at",

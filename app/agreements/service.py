@@ -124,18 +124,9 @@ def _changed_since(
     )
     if after is not None:
         changed = changed.where(col(AgreementParty.created_at) >= after)
-    changed = (
-        changed
-        # Sorted here, narrow, before the agreements are joined in that order up to the page's
-        # end; OFFSET keeps both engines from merging this into the page's query, where they
-        # would rather walk all the country's agreements, guessing the changes spread evenly.
-        .order_by(
-            # As an expression, which no index walk can give, so that SQLite too finds the
-            # rows by the index of changes.
-            func.coalesce(AgreementParty.created_at, AgreementParty.created_at),
-            col(AgreementParty.agreement_id),
-        ).offset(0)
-    )
+    # OFFSET keeps both engines from merging this into the page's query, where they would
+    # rather walk all the country's agreements in order, guessing the changes spread evenly.
+    changed = changed.offset(0)
     return aliased(AgreementParty, changed.subquery("listed_by"), name="listed_by")
 
 

@@ -36,38 +36,26 @@ def upgrade() -> None:
             "updated_at", existing_type=app.core.db.UTCDateTime(timezone=True), nullable=False
         )
         batch_op.create_index(
-            "ix_agreement_parties_country_updated_at",
+            "ix_agreement_parties_country_updated_at_created_at_agreement_id",
             ["country", "updated_at", "created_at", "agreement_id"],
             unique=False,
         )
-        # The indexes of the list's order again, holding updated_at too.
+        # The index of the list's order again, holding updated_at too.
         batch_op.drop_index("ix_agreement_parties_country_created_at_agreement_id")
-        batch_op.drop_index("ix_agreement_parties_country_role_created_at_agreement_id")
         batch_op.create_index(
-            "ix_agreement_parties_in_list_order",
+            "ix_agreement_parties_country_created_at_agreement_id_updated_at",
             ["country", "created_at", "agreement_id", "updated_at"],
-            unique=False,
-        )
-        batch_op.create_index(
-            "ix_agreement_parties_in_list_order_by_role",
-            ["country", "role", "created_at", "agreement_id", "updated_at"],
             unique=False,
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("agreement_parties", schema=None) as batch_op:
-        batch_op.drop_index("ix_agreement_parties_in_list_order_by_role")
-        batch_op.drop_index("ix_agreement_parties_in_list_order")
+        batch_op.drop_index("ix_agreement_parties_country_created_at_agreement_id_updated_at")
         batch_op.create_index(
             "ix_agreement_parties_country_created_at_agreement_id",
             ["country", "created_at", "agreement_id"],
             unique=False,
         )
-        batch_op.create_index(
-            "ix_agreement_parties_country_role_created_at_agreement_id",
-            ["country", "role", "created_at", "agreement_id"],
-            unique=False,
-        )
-        batch_op.drop_index("ix_agreement_parties_country_updated_at")
+        batch_op.drop_index("ix_agreement_parties_country_updated_at_created_at_agreement_id")
         batch_op.drop_column("updated_at")

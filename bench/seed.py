@@ -374,6 +374,7 @@ def agreement_rows(
                 "role": role,
                 "position": position,
                 "created_at": row["created_at"],
+                "updated_at": row["updated_at"],
             }
             for position, (country, role) in enumerate(parties)
         ]

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from pydantic import GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
+from sqlalchemy.orm import Session
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.assessments.models import LATEST_SCORE_DESCRIPTION, LatestScore
@@ -90,17 +91,28 @@ class AgreementParty(PartyBase, table=True):
     __table_args__ = (
         # A country's agreements (in a role) in the list's order, (created_at, id): a page of
         # the list filtered by a party reads about as many parties as it shows, however many
-        # agreements there are, instead of sorting all the country's agreements for each page.
+        # agreements there are, instead of sorting all the country's agreements for each page;
+        # the first with each one's updated_at, so a walk asked for changes needs no other read.
         sa.Index(
-            "ix_agreement_parties_country_created_at_agreement_id",
+            "ix_agreement_parties_country_created_at_agreement_id_updated_at",
             "country",
             "created_at",
             "agreement_id",
+            "updated_at",
         ),
         sa.Index(
             "ix_agreement_parties_country_role_created_at_agreement_id",
             "country",
             "role",
+            "created_at",
+            "agreement_id",
+        ),
+        # A country's agreements changed since a time, with their place in the list: when few
+        # changed, a page is these sorted, not a walk of all the country's agreements.
+        sa.Index(
+            "ix_agreement_parties_country_updated_at_created_at_agreement_id",
+            "country",
+            "updated_at",
             "created_at",
             "agreement_id",
         ),
@@ -116,6 +128,9 @@ class AgreementParty(PartyBase, table=True):
     # The agreement's own created_at (not when this row was written), which never changes,
     # copied for the indexes above.
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # The agreement's updated_at, kept in step on every flush (`_parties_in_step`), for the
+    # index above.
+    updated_at: datetime = Field(sa_type=UTCDateTime)
     position: int = Field(description="Keeps the parties in the order they were given.")
     agreement: "Agreement" = Relationship(back_populates="parties")
 
@@ -255,3 +270,14 @@ class AgreementFilters(RecordFilters):
         default=None, description="Expires before this date (and has an expiry date)."
     )
     q: SearchText | None = Field(default=None, description="Words in the title or summary.")
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _parties_in_step(session: Session, *_: object) -> None:
+    """Give each party row its agreement's updated_at before it is written, whichever write
+    (create, update, delete, restore, import) stamped the agreement."""
+    for row in (*session.new, *session.dirty):
+        if isinstance(row, Agreement):
+            for party in row.parties:
+                if party.updated_at != row.updated_at:
+                    party.updated_at = row.updated_at

@@ -56,8 +56,7 @@ def list_agreements(
     filters: Annotated[AgreementFilters, Query()],
 ) -> Page[AgreementPublic]:
     """MOUs, bilateral and multilateral agreements and regional frameworks, oldest first."""
-    statement = service.select_agreements(principal, filters)
-    seek = service.list_seek(filters)
+    statement, seek = service.select_listed(session, principal, filters, page)
     return collection(  # type: ignore[no-any-return]
         request, response, session, principal, service.KIND, statement, page, seek=seek
     )

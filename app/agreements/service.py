@@ -2,7 +2,8 @@
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, aliased
@@ -25,6 +26,7 @@ from app.assessments import service as assessments
 from app.assessments.models import SubjectType
 from app.audit.service import Actor
 from app.core.errors import InvalidInputError
+from app.core.pagination import PageParams, decode_cursor
 from app.identity.service import Principal
 from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
@@ -96,6 +98,7 @@ def _party_rows(
             role=party.role,
             position=position,
             created_at=agreement.created_at,
+            updated_at=agreement.updated_at,
         )
         for position, party in enumerate(parties)
     ]
@@ -103,6 +106,15 @@ def _party_rows(
 
 # The party a list filtered by parties is walked by, in its index of the list's order.
 _LISTED_BY = aliased(AgreementParty, name="listed_by")
+
+# How a list by a party changed since a time is read, page by page: walking the party's
+# agreements in order, from the page's cursor or from the oldest one changed since if later,
+# when of the next this many enough changed to fill the page (the cheapest when changes are
+# dense); otherwise sorting the party's rows changed since, found by the index of
+# changes, when fewer than this many (the cheapest when they are few, or lie far apart);
+# otherwise as the engine plans it.
+_WALK_PROBED = 2000
+_SORTED_CHANGES_AT_MOST = 5000
 
 
 def _party_filters(filters: AgreementFilters) -> list[tuple[str, PartyRole | None]]:
@@ -116,34 +128,161 @@ def _party_filters(filters: AgreementFilters) -> list[tuple[str, PartyRole | Non
     return [(country, role) for country, role in pairs if country is not None]
 
 
-def _walks_a_party(filters: AgreementFilters) -> bool:
-    """Whether a list is read off the index of its first party filter's party.
-
-    Not with `updated_since`: the agreements changed lately are mostly the newest, and a walk
-    from a country's oldest agreement probes most of them to find the first few changed (525 ms
-    a page on PostgreSQL at 100k, against 34 ms scanning the agreements in order).
-    """
-    return bool(_party_filters(filters)) and filters.updated_since is None
-
-
 def _is_party(party: Any, country: str, role: PartyRole | None) -> sa.ColumnElement[bool]:
     condition = col(party.country) == country
     return condition if role is None else sa.and_(condition, col(party.role) == role)
 
 
+def _changed_since(
+    country: str, role: PartyRole | None, since: datetime, after: datetime | None
+) -> Any:
+    """The party rows of `country` (in `role`) whose agreement changed since `since`, from
+    the page's cursor `after` on, as rows of agreement parties holding the list's order."""
+    changed = select(AgreementParty.agreement_id, AgreementParty.created_at).where(
+        _is_party(AgreementParty, country, role), col(AgreementParty.updated_at) >= since
+    )
+    if after is not None:
+        changed = changed.where(col(AgreementParty.created_at) >= after)
+    # OFFSET keeps both engines from merging this into the page's query, where they would
+    # rather walk all the country's agreements in order, guessing the changes spread evenly.
+    changed = changed.offset(0)
+    return aliased(AgreementParty, changed.subquery("listed_by"), name="listed_by")
+
+
+def _walk_finds_changes(
+    session: Session,
+    country: str,
+    role: PartyRole | None,
+    since: datetime,
+    after: datetime | None,
+    wanted: int,
+) -> bool:
+    """Whether, of the party's next agreements in creation order (from the page's cursor
+    `after`), at least `wanted` changed since `since`: read off the index of the list's order
+    alone, never past `_WALK_PROBED` rows."""
+    walked = select(AgreementParty.updated_at).where(_is_party(AgreementParty, country, role))
+    if after is not None:
+        walked = walked.where(col(AgreementParty.created_at) >= after)
+    window = (
+        walked.order_by(col(AgreementParty.created_at), col(AgreementParty.agreement_id))
+        .limit(_WALK_PROBED)
+        .subquery()
+    )
+    changed = select(func.count()).select_from(window).where(window.c.updated_at >= since)
+    return session.exec(changed).one() >= wanted
+
+
+def _oldest_changed(session: Session, country: str, since: datetime) -> datetime | None:
+    """The created_at of the country's oldest agreement changed since `since`, if any: read
+    off the index of changes alone (the agreements changed since are fewer than those before),
+    so that a walk need not probe every older one on its way there."""
+    # As an expression, so that no engine reads it off the walk of all agreements in order.
+    created_at = func.coalesce(AgreementParty.created_at, AgreementParty.created_at)
+    oldest = select(func.min(created_at)).where(
+        col(AgreementParty.country) == country, col(AgreementParty.updated_at) >= since
+    )
+    found: datetime | None = session.exec(oldest).one()
+    return found
+
+
+def _few_changed_since(
+    session: Session, country: str, since: datetime, after: datetime | None
+) -> bool:
+    """Whether few enough of the country's party rows changed since `since` (from the page's
+    cursor `after` on) to be sorted for a page: counted on the index of changes, never past
+    `_SORTED_CHANGES_AT_MOST`."""
+    changed = select(AgreementParty.agreement_id).where(
+        col(AgreementParty.country) == country, col(AgreementParty.updated_at) >= since
+    )
+    if after is not None:
+        changed = changed.where(col(AgreementParty.created_at) >= after)
+    bounded = changed.limit(_SORTED_CHANGES_AT_MOST).subquery()
+    return session.exec(select(func.count()).select_from(bounded)).one() < _SORTED_CHANGES_AT_MOST
+
+
+class _Plan(NamedTuple):
+    """How a list of agreements is read."""
+
+    # The party rows it is read off in list order (all the first party filter's agreements,
+    # or those changed since); None: the agreements, as the engine plans it.
+    listed_by: Any | None
+    # Where a walk of all the party's agreements starts when not at the cursor: no agreement
+    # before it changed since `updated_since`.
+    start: datetime | None = None
+
+
+def _plan(
+    session: Session | None, filters: AgreementFilters, params: PageParams | None = None
+) -> _Plan:
+    """A list filtered by a party walks the party's agreements in its index of the list's
+    order; with `updated_since`, the page's plan (see `_WALK_PROBED`) is probed with `session`
+    for the page `params` asks for. Otherwise the engine plans it."""
+    party_filters = _party_filters(filters)
+    if not party_filters:
+        return _Plan(None)
+    since = filters.updated_since
+    if since is None:
+        return _Plan(_LISTED_BY)
+    if session is None or params is None:
+        return _Plan(None)
+    country, role = party_filters[0]
+    after = None if params.cursor is None else decode_cursor(params.cursor, KIND.key())[0]
+    wanted = params.limit + 1
+    if _walk_finds_changes(session, country, role, since, after, wanted):
+        return _Plan(_LISTED_BY)
+    oldest = _oldest_changed(session, country, since)
+    if oldest is not None and (after is None or oldest > after):
+        if _walk_finds_changes(session, country, role, since, oldest, wanted):
+            return _Plan(_LISTED_BY, start=oldest)
+        after = oldest
+    if _few_changed_since(session, country, since, after):
+        return _Plan(_changed_since(country, role, since, after))
+    return _Plan(None)
+
+
+def select_listed(
+    session: Session, principal: Principal, filters: AgreementFilters, params: PageParams
+) -> tuple[SelectOfScalar[Agreement], Sequence[InstrumentedAttribute[Any]] | None]:
+    """The statement of a list of agreements, and what its pages are sought by when not the
+    record key itself (`keyset_page`'s `seek`): the copy of the key on the party rows it is
+    read off, so that a page reads about as many of them as it shows, with cursors the same as
+    the unfiltered list's. `params` are the page's, which the plan is chosen for."""
+    plan = _plan(session, filters, params)
+    statement = _select(principal, filters, plan)
+    if plan.listed_by is None:
+        return statement, None
+    return statement, (plan.listed_by.created_at, plan.listed_by.agreement_id)
+
+
 def select_agreements(principal: Principal, filters: AgreementFilters) -> SelectOfScalar[Agreement]:
-    """The agreements the caller may see that match the filters; a list of them is sought by
-    `list_seek(filters)`."""
+    """The agreements the caller may see that match the filters; a list of them is made with
+    `select_listed`."""
+    return _select(principal, filters, _plan(None, filters))
+
+
+def _select(
+    principal: Principal, filters: AgreementFilters, plan: _Plan
+) -> SelectOfScalar[Agreement]:
+    listed_by = plan.listed_by
+    since = filters.updated_since
+    if listed_by is not None and since is not None:
+        # Asked of the party rows' copy, in the index walked: asked of the agreements,
+        # PostgreSQL would join all of those changed, then sort them, instead of a page's.
+        filters = filters.model_copy(update={"updated_since": None})
     statement = records.select_visible(KIND, principal, filters)
     party_filters = _party_filters(filters)
-    walks = _walks_a_party(filters)
-    if walks:
+    walks = listed_by is not None
+    if listed_by is not None:
         (country, role), *party_filters = party_filters
         # Joined in the WHERE clause, which is all some callers keep of the statement. A
         # country is a party to an agreement once, so each agreement is still one row.
-        statement = statement.where(
-            col(_LISTED_BY.agreement_id) == col(Agreement.id), _is_party(_LISTED_BY, country, role)
-        )
+        statement = statement.where(col(listed_by.agreement_id) == col(Agreement.id))
+        if listed_by is _LISTED_BY:
+            statement = statement.where(_is_party(_LISTED_BY, country, role))
+            if since is not None:
+                statement = statement.where(col(_LISTED_BY.updated_at) >= since)
+            if plan.start is not None:
+                statement = statement.where(col(_LISTED_BY.created_at) >= plan.start)
     for country, role in party_filters:
         party = select(AgreementParty.agreement_id).where(_is_party(AgreementParty, country, role))
         if walks:
@@ -180,15 +319,6 @@ def select_agreements(principal: Principal, filters: AgreementFilters) -> Select
             )
         )
     return statement
-
-
-def list_seek(filters: AgreementFilters) -> Sequence[InstrumentedAttribute[Any]] | None:
-    """What a list of `select_agreements(principal, filters)` is ordered and paged by, when
-    not the record key itself: the walked party's copy of it, so the page is read off that
-    party's index, with cursors the same as the unfiltered list's."""
-    if not _walks_a_party(filters):
-        return None
-    return (_LISTED_BY.created_at, _LISTED_BY.agreement_id)  # type: ignore[return-value]
 
 
 def create_agreement(

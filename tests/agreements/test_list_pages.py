@@ -4,6 +4,7 @@ and restored; and the copy of each agreement's created_at its parties keep for t
 
 import csv
 import io
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.agreements import service
 from app.agreements.models import Agreement, AgreementParty
 from tests.agreements.helpers import AGREEMENTS, create, ok, parties
 
@@ -178,3 +180,121 @@ def test_parties_keep_their_agreement_s_created_at_when_recorded_and_replaced(
     ).all()
     assert len(rows) == sum(len(fields["parties"]) for fields in RECORDED) + 1
     assert all(copy == created_at for copy, created_at in rows)
+
+
+def _in_step(session: Session) -> list[tuple[Any, Any]]:
+    """Each party row's copy of its agreement's updated_at, with the agreement's own."""
+    session.expire_all()
+    return list(
+        session.exec(
+            select(AgreementParty.updated_at, Agreement.updated_at).join(
+                Agreement, Agreement.id == AgreementParty.agreement_id
+            )
+        ).all()
+    )
+
+
+def test_parties_keep_their_agreement_s_updated_at_through_every_write(
+    client: TestClient, admin_headers: Headers, session: Session, recorded: list[str]
+) -> None:
+    first, second, third = recorded[:3]
+    writes = [
+        lambda: client.patch(f"{AGREEMENTS}/{first}", json={"title": "Re"}, headers=admin_headers),
+        lambda: client.patch(
+            f"{AGREEMENTS}/{second}",
+            json={"parties": parties(("BD", "origin"), ("QA", "destination"))},
+            headers=admin_headers,
+        ),
+        lambda: client.delete(f"{AGREEMENTS}/{third}", headers=admin_headers),
+        lambda: client.post(f"{AGREEMENTS}/{third}/restore", headers=admin_headers),
+    ]
+    stamps = [_in_step(session)]
+    for write in writes:
+        assert write().status_code in (200, 204)
+        stamps.append(_in_step(session))
+
+    assert all(copy == updated_at for rows in stamps for copy, updated_at in rows)
+    # Each write moved some agreement's updated_at, so the copies followed a change.
+    assert all(before != after for before, after in itertools.pairwise(stamps))
+
+
+def test_parties_keep_their_agreement_s_updated_at_through_an_import(
+    client: TestClient, admin_headers: Headers, session: Session, recorded: list[str]
+) -> None:
+    exported = client.get(AGREEMENTS, headers={**admin_headers, "Accept": "text/csv"}).text
+    rows = list(csv.DictReader(io.StringIO(exported, newline="")))
+    rows[0]["title"] = "Renamed by an import"
+    rows[1]["parties"] = "BD:origin;QA:destination"
+    edited = io.StringIO()
+    writer = csv.DictWriter(edited, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    before = _in_step(session)
+
+    response = client.post(
+        "/api/v1/imports",
+        params={"type": "agreements"},
+        content=edited.getvalue().encode(),
+        headers={**admin_headers, "Content-Type": "text/csv"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["updated"] == 2
+    after = _in_step(session)
+    assert after != before
+    assert all(copy == updated_at for copy, updated_at in after)
+
+
+def _force(monkeypatch: pytest.MonkeyPatch, plan: str) -> None:
+    """Make `plan` the one each page of a list by a party changed since is read by."""
+    if plan == "walk from the oldest change":
+        # The walk from the page's cursor is refused, the one from the oldest change is not.
+        probe, choose = service._walk_finds_changes, service._plan
+        refused: list[bool] = []
+
+        def first_refused(*args: Any) -> bool:
+            if not refused:
+                refused.append(True)
+                return False
+            return probe(*args)
+
+        def choosing(*args: Any) -> Any:
+            refused.clear()
+            return choose(*args)
+
+        monkeypatch.setattr(service, "_walk_finds_changes", first_refused)
+        monkeypatch.setattr(service, "_plan", choosing)
+    elif plan != "walk":
+        # No walk finds changes in an empty window; then the changes are sorted, or not.
+        monkeypatch.setattr(service, "_WALK_PROBED", 0)
+        monkeypatch.setattr(service, "_SORTED_CHANGES_AT_MOST", 10**9 if plan == "sort" else 0)
+
+
+@pytest.mark.parametrize("plan", ["walk", "walk from the oldest change", "sort", "engine's"])
+@pytest.mark.parametrize("name", ["country", "origin", "destination"])
+def test_a_party_filtered_list_changed_since_pages_the_same_by_any_plan(
+    client: TestClient,
+    admin_headers: Headers,
+    recorded: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    plan: str,
+    name: str,
+) -> None:
+    params, matches = FILTERS[name]
+    # Changed after `since`: two old agreements and the newest, out of their list order.
+    since = ok(client.get(f"{AGREEMENTS}/{recorded[-1]}", headers=admin_headers))["updated_at"]
+    for agreement_id in (recorded[6], recorded[0], recorded[9]):
+        changed = client.patch(
+            f"{AGREEMENTS}/{agreement_id}", json={"summary": "Changed."}, headers=admin_headers
+        )
+        ok(changed)
+    everyone = ok(client.get(AGREEMENTS, params={"limit": 200}, headers=admin_headers))["items"]
+    expected = [
+        item["id"] for item in everyone if item["updated_at"] > since and matches(item["parties"])
+    ]
+    _force(monkeypatch, plan)
+
+    listed = walk(client, admin_headers, **params, updated_since=since)
+
+    assert len(expected) >= 2
+    assert listed == expected

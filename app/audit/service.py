@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
+from app.core.db import new_id, utcnow
 from app.core.middleware import current_client_address, current_request_id
 from app.core.pagination import Page, PageParams, keyset_page
 
@@ -38,22 +40,26 @@ def record(
     subject_type: str | None = None,
     subject_id: uuid.UUID | str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Add an entry to the session; it is committed, or rolled back, with the change itself."""
+) -> None:
+    """Write an entry in the session's transaction: it is committed, or rolled back, with the
+    change itself. A plain insert, since nothing reads the entry back in that transaction."""
     actor = actor or Actor()
-    entry = AuditEntry(
-        action=action,
-        actor_user_id=actor.user_id,
-        actor_token_id=actor.token_id,
-        actor_organisation_id=actor.organisation_id,
-        subject_type=subject_type,
-        subject_id=str(subject_id) if subject_id is not None else None,
-        request_id=current_request_id(),
-        client_address=current_client_address(),
-        details=details or {},
+    session.connection().execute(
+        sa.insert(AuditEntry),
+        {
+            "id": new_id(),
+            "occurred_at": utcnow(),
+            "action": action,
+            "actor_user_id": actor.user_id,
+            "actor_token_id": actor.token_id,
+            "actor_organisation_id": actor.organisation_id,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id) if subject_id is not None else None,
+            "request_id": current_request_id(),
+            "client_address": current_client_address(),
+            "details": details or {},
+        },
     )
-    session.add(entry)
-    return entry
 
 
 def list_entries(

@@ -15,20 +15,26 @@ def _lines(texts: Sequence[str | None]) -> str:
 
 
 def write(
-    session: Session, record_type: str, record_id: uuid.UUID, parts: Sequence[SearchPart]
+    session: Session,
+    record_type: str,
+    record_id: uuid.UUID,
+    parts: Sequence[SearchPart],
+    *,
+    new: bool = False,
 ) -> None:
-    """Make the record's entries `parts` (none, for a deleted record)."""
-    session.execute(
-        sa.delete(SearchEntry)
-        .where(
-            col(SearchEntry.record_id) == record_id,
-            col(SearchEntry.record_type) == record_type,
+    """Make the record's entries `parts` (none, for a deleted record); a `new` record has none
+    to replace yet."""
+    connection = session.connection()
+    if not new:
+        connection.execute(
+            sa.delete(SearchEntry).where(
+                col(SearchEntry.record_id) == record_id,
+                col(SearchEntry.record_type) == record_type,
+            )
         )
-        .execution_options(synchronize_session=False)
-    )
     if not parts:
         return
-    session.execute(
+    connection.execute(
         sa.insert(SearchEntry),
         [
             {

@@ -10,7 +10,7 @@ word is found in the middle of a run as a substring is.
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 # Blocks of the scripts written without spaces between words.
@@ -89,6 +89,11 @@ def runs(text: str) -> Iterator[Run]:
         for found in _ASCII_RUN.finditer(text):
             yield Run(found.start(), found.end(), found.group().lower())
         return
+    yield from runs_by_character(text)
+
+
+def runs_by_character(text: str) -> Iterator[Run]:
+    """The runs of any text, a character at a time: what every faster path must agree with."""
     start = None
     for index, char in enumerate(text):
         if _word_char(char):
@@ -144,23 +149,47 @@ def _pairs(clusters: list[str]) -> list[str]:
     return [first + second for first, second in itertools.pairwise(clusters)]
 
 
-def index_terms(*texts: str | None) -> str:
-    """The tokens of the texts, space-separated, in order: what the index reads.
+def run_tokens(found: Iterable[Run]) -> list[str]:
+    """The tokens of runs of text, in order.
 
     An unspaced run gives its pairs and then its last character alone, so that a query of one
     character finds it wherever it is (see `Query`).
     """
     tokens: list[str] = []
+    for run in found:
+        for segment in segments(run.folded):
+            if segment.unspaced:
+                clusters = segment.clusters()
+                tokens += [*_pairs(clusters), clusters[-1]]
+            else:
+                tokens.append(segment.text)
+    return tokens
+
+
+# Text between ASCII characters that are not letters or digits, which always end a run.
+_BETWEEN_ASCII_BREAKS = re.compile(r"[A-Za-z0-9\x80-\U0010ffff]+")
+
+
+def _tokens(text: str) -> list[str]:
+    # A character at a time costs most of a write's indexing, and most words are ASCII: they are
+    # their own token, lower-cased; only the stretches holding other characters need the walk.
+    if text.isascii():
+        return _ASCII_RUN.findall(text.lower())
+    tokens: list[str] = []
+    for stretch in _BETWEEN_ASCII_BREAKS.findall(text):
+        if stretch.isascii():
+            tokens.append(stretch.lower())
+        else:
+            tokens += run_tokens(runs_by_character(stretch))
+    return tokens
+
+
+def index_terms(*texts: str | None) -> str:
+    """The tokens of the texts, space-separated, in order: what the index reads."""
+    tokens: list[str] = []
     for text in texts:
-        if not text:
-            continue
-        for run in runs(text):
-            for segment in segments(run.folded):
-                if segment.unspaced:
-                    clusters = segment.clusters()
-                    tokens += [*_pairs(clusters), clusters[-1]]
-                else:
-                    tokens.append(segment.text)
+        if text:
+            tokens += _tokens(text)
     return " ".join(tokens)
 
 

@@ -40,6 +40,12 @@ def _present(
     return assessments.with_latest_scores(session, principal, SubjectType.agreement, agreements)
 
 
+def _present_new(
+    _session: Session, _principal: Principal, agreements: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return assessments.unscored(agreements)
+
+
 def _searched(agreement: Agreement) -> list[SearchPart]:
     return [SearchPart(title=agreement.title, names=[agreement.title], texts=[agreement.summary])]
 
@@ -67,6 +73,7 @@ KIND = RecordKind(
     model=Agreement,
     public_model=AgreementPublic,
     redact=_present,
+    redact_new=_present_new,
     search=_searched,
     read_related=_with_parties,
 )

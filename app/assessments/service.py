@@ -346,6 +346,11 @@ def with_latest_scores(
     return [{**subject, "latest_score": shown(subject["id"])} for subject in subjects]
 
 
+def unscored(subjects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Agreements or laws (in JSON form) just created: no assessment can have scored them."""
+    return [{**subject, "latest_score": None} for subject in subjects]
+
+
 # ---- assessments: the workflow ---------------------------------------------------------------
 
 

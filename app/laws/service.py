@@ -39,6 +39,15 @@ def _present(
     return assessments.with_latest_scores(session, principal, SubjectType.law, shown)
 
 
+def _present_new(
+    session: Session, principal: Principal, laws: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    shown = links.hide_unseen_links(
+        session, principal, laws, field="agreement_ids", kind=agreements.KIND
+    )
+    return assessments.unscored(shown)
+
+
 def _searched(law: Law) -> list[SearchPart]:
     return [
         SearchPart(
@@ -83,6 +92,7 @@ KIND = RecordKind(
     model=Law,
     public_model=LawPublic,
     redact=_present,
+    redact_new=_present_new,
     search=_searched,
     read_related=_with_links,
 )

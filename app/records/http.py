@@ -258,10 +258,13 @@ def present(
     principal: Principal,
     kind: RecordKind[Any],
     row: Record,
+    *,
+    new: bool = False,
 ) -> dict[str, Any]:
-    """One record as the caller may read it, its version sent as the ETag."""
+    """One record as the caller may read it, its version sent as the ETag; a `new` one was
+    created by this request."""
     response.headers["ETag"] = service.etag(row)
-    return kind.present(session, principal, [kind.snapshot(row)])[0]
+    return kind.present(session, principal, [kind.snapshot(row)], new=new)[0]
 
 
 def created(
@@ -275,7 +278,7 @@ def created(
 ) -> dict[str, Any]:
     """A new record, with its ETag and the Location it can be read at."""
     response.headers["Location"] = str(request.url_for(f"read_{kind.name}", **path_params))
-    return present(response, session, principal, kind, row)
+    return present(response, session, principal, kind, row, new=True)
 
 
 Presenter = Callable[[Session, list[Any]], list[dict[str, Any]]]

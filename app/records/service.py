@@ -67,6 +67,9 @@ class RecordKind(Generic[R]):
     plural: str = ""
     # Takes out of records (in JSON form) what the caller may not see of them, a page at a time.
     redact: "Redactor | None" = None
+    # As `redact`, for a record just created, where that skips reads of what it cannot have yet
+    # (its assessments); by default `redact`.
+    redact_new: "Redactor | None" = None
     # Narrows, for a caller, which records of this kind exist at all, beyond visibility.
     restrict: "Restriction | None" = None
     # Who may learn of a write from its change event, when not the record's visibility.
@@ -99,12 +102,19 @@ class RecordKind(Generic[R]):
         return page.dump_python(page.validate_python(records), mode="json")  # type: ignore[no-any-return]
 
     def present(
-        self, session: Session, principal: Principal, snapshots: list[dict[str, Any]]
+        self,
+        session: Session,
+        principal: Principal,
+        snapshots: list[dict[str, Any]],
+        *,
+        new: bool = False,
     ) -> list[dict[str, Any]]:
-        """Records (or revisions' snapshots) as this caller may read them."""
-        if self.redact is None:
+        """Records (or revisions' snapshots) as this caller may read them; `new` ones were
+        created by this request."""
+        redact = (self.redact_new if new else None) or self.redact
+        if redact is None:
             return snapshots
-        return self.redact(session, principal, snapshots)
+        return redact(session, principal, snapshots)
 
     def visible(self, principal: Principal) -> sa.ColumnElement[bool]:
         """The records of this kind the caller may find."""

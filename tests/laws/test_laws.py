@@ -911,6 +911,29 @@ def test_a_page_of_200_laws_costs_as_many_statements_as_a_page_of_5(
     assert cost_of_many == cost_of_few
 
 
+def test_a_created_law_or_agreement_is_answered_without_reading_assessments(
+    client: TestClient, app: FastAPI, admin_headers: dict[str, str]
+) -> None:
+    """A record made by the request cannot have been assessed yet: its answer says so without
+    asking, while the answer to a read of it still asks."""
+    agreement = create_agreement(client, admin_headers)
+    with counting_statements(app.state.engine) as statements:
+        law = ok(
+            client.post(LAWS, json=body(agreement_ids=[agreement["id"]]), headers=admin_headers),
+            201,
+        )
+        made = create_agreement(client, admin_headers, title="A second agreement")
+    assert law["latest_score"] is None
+    assert made["latest_score"] is None
+    assert law["agreement_ids"] == [agreement["id"]]
+    assert not [statement for statement in statements if "assessments" in statement]
+
+    with counting_statements(app.state.engine) as statements:
+        read = ok(client.get(f"{LAWS}/{law['id']}", headers=admin_headers))
+    assert read == law
+    assert [statement for statement in statements if "assessments" in statement]
+
+
 # ---- shared code -----------------------------------------------------------------------------
 
 

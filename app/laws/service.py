@@ -29,23 +29,27 @@ from app.search.models import SearchPart
 from app.treaties import service as treaties
 
 
+def _with_agreements_shown(
+    session: Session, principal: Principal, laws: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Only the agreements the caller may see."""
+    return links.hide_unseen_links(
+        session, principal, laws, field="agreement_ids", kind=agreements.KIND
+    )
+
+
 def _present(
     session: Session, principal: Principal, laws: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Only the agreements the caller may see, and the latest score it may see."""
-    shown = links.hide_unseen_links(
-        session, principal, laws, field="agreement_ids", kind=agreements.KIND
-    )
+    shown = _with_agreements_shown(session, principal, laws)
     return assessments.with_latest_scores(session, principal, SubjectType.law, shown)
 
 
 def _present_new(
     session: Session, principal: Principal, laws: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    shown = links.hide_unseen_links(
-        session, principal, laws, field="agreement_ids", kind=agreements.KIND
-    )
-    return assessments.unscored(shown)
+    return assessments.unscored(_with_agreements_shown(session, principal, laws))
 
 
 def _searched(law: Law) -> list[SearchPart]:

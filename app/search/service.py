@@ -69,28 +69,37 @@ def _tsquery(terms: list[Term]) -> str:
     )
 
 
+# SQLite's index, FTS5's table: its rows are the entries' ids.
+_FTS = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
+
+
+def _bm25() -> sa.ColumnElement[float]:
+    # BM25 is lower for better matches, and only works where FTS5 reads its own table.
+    return -sa.func.bm25(sa.literal_column(FTS_TABLE), NAME_WEIGHT, 1.0)
+
+
+def _fts_match(terms: list[Term]) -> sa.ColumnElement[bool]:
+    return sa.literal_column(FTS_TABLE).op("MATCH")(_fts_query(terms))
+
+
 def _scored(
     session: Session, terms: list[Term], entry: type[SearchEntry]
 ) -> tuple[sa.Select[Any], sa.ColumnElement[float]]:
     """The entries (of the table or an alias of it) that match, and their score: the higher,
     the better; to narrow and select from."""
     if session.get_bind().dialect.name == "sqlite":
-        fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
-        table: sa.ColumnElement[Any] = sa.literal_column(FTS_TABLE)
-        # BM25 is lower for better matches, and only works where FTS5 reads its own table.
-        score: sa.ColumnElement[float] = -sa.func.bm25(table, NAME_WEIGHT, 1.0)
         matched: sa.Select[Any] = (
             sa.select(col(entry.id).label("entry_id"))
-            .select_from(fts.join(entry, col(entry.id) == fts.c.rowid))
-            .where(table.op("MATCH")(_fts_query(terms)))
+            .select_from(_FTS.join(entry, col(entry.id) == _FTS.c.rowid))
+            .where(_fts_match(terms))
         )
-        return matched, score
+        return matched, _bm25()
     # The tsvector PostgreSQL keeps of each entry (migration 0014), read as it is stored.
     name = sa.inspect(entry).selectable.name
     document: sa.ColumnElement[Any] = sa.literal_column(f"{name}.{DOCUMENT_COLUMN}")
     query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), _tsquery(terms))
     # As a double, the score the cursor carries compares equal to itself.
-    score = sa.cast(sa.func.ts_rank(document, query), sa.Double())
+    score: sa.ColumnElement[float] = sa.cast(sa.func.ts_rank(document, query), sa.Double())
     return sa.select(col(entry.id).label("entry_id")).where(document.op("@@")(query)), score
 
 
@@ -144,6 +153,36 @@ def _findable_record(
 CANDIDATES_PER_HIT = 4
 
 
+def _best_in_fts(terms: list[Term], after_score: float | None, candidates: int) -> sa.Subquery:
+    """SQLite's matching entries (`entry_id`, `score`) among the first `candidates` by score
+    alone, with every entry tied with the last of them, and how many they are (`considered`).
+
+    Read from FTS5's table alone: reading each match's entry (its record, audience, type) cost
+    more than its BM25, so only these are read. The entries ranked by score, record and id
+    begin with them, so those of them the caller may read are a prefix of those it may read.
+    """
+    matched = sa.select(_FTS.c.rowid.label("entry_id"), _bm25().label("score")).where(
+        _fts_match(terms)
+    )
+    if after_score is not None:
+        matched = matched.where(_bm25() <= after_score)
+    # Scored once: the cut and the entries above it read the same scores.
+    scored = matched.cte("scored").prefix_with("MATERIALIZED")
+    cut = (
+        sa.select(scored.c.score)
+        .order_by(scored.c.score.desc())
+        .offset(candidates - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(scored, sa.func.count().over().label("considered"))
+        # No cut where fewer matched.
+        .where(scored.c.score >= sa.func.coalesce(cut, scored.c.score))
+        .subquery("best")
+    )
+
+
 def _page_statement(
     session: Session,
     principal: Principal,
@@ -153,23 +192,37 @@ def _page_statement(
     wanted: int,
     candidates: int | None,
 ) -> sa.Select[Any]:
-    """The `wanted` best hits after `after`, found among the first `candidates` entries of the
-    parts the caller may read, in the order of the hits (among all of them, when None).
+    """The `wanted` best hits after `after`, found among the entries of the parts the caller
+    may read that rank among the first `candidates` matches by score (among all of them, when
+    None), in the order of the hits.
 
     A hit is such an entry whose record the caller may find and that no other such entry of its
     record outranks (by score, then id): the record's best part. Any that outranks it and came
     on an earlier page is not among these entries, so it is looked for apart. Where `wanted`
-    hits are found among the first entries, they are the first `wanted` hits of all: every other
-    entry comes after them.
+    hits are found among the first matches, they are the first `wanted` hits of all: every other
+    entry comes after them. `considered` counts the matches they were found among: `candidates`
+    or more when some were left out.
     """
     entry = SearchEntry
-    matched, score = _scored(session, terms, entry)
+    best = None
+    # Only the entries say their record's type: the first matches of any type would hold few of
+    # those asked for, and the search would rank them all again.
+    all_types = len(kinds) == len(KINDS)
+    if candidates is not None and all_types and session.get_bind().dialect.name == "sqlite":
+        best = _best_in_fts(terms, after[0] if after else None, candidates)
+        matched = sa.select(col(entry.id).label("entry_id"), best.c.considered).join(
+            best, best.c.entry_id == col(entry.id)
+        )
+        score: sa.ColumnElement[float] = best.c.score
+    else:
+        # PostgreSQL reads each match's row for its tsvector: it ranks them as it reads them.
+        matched, score = _scored(session, terms, entry)
     matched = matched.add_columns(
         col(entry.record_type).label("record_type"),
         col(entry.record_id).label("record_id"),
         score.label("score"),
     ).where(_readable_part(principal, entry, kinds))
-    if len(kinds) < len(KINDS):
+    if not all_types:
         matched = matched.where(col(entry.record_type).in_([kind.name for kind in kinds]))
     if after is not None:
         after_score, after_id = after
@@ -182,10 +235,12 @@ def _page_statement(
         matched = matched.order_by(score.desc(), col(entry.record_id), col(entry.id)).limit(
             candidates
         )
-    ranked = matched.subquery("ranked")
-    # How many candidates there were, before any is refused: all the entries there are to
-    # rank when fewer than were asked for.
-    counted = sa.select(ranked, sa.func.count().over().label("candidates")).subquery("candidates")
+    if best is None:
+        ranked = matched.subquery("ranked")
+        # How many matches the candidates were taken from, before any is refused: all there
+        # are when fewer than were asked for.
+        matched = sa.select(ranked, sa.func.count().over().label("considered"))
+    counted = matched.subquery("candidates")
 
     sibling = aliased(SearchEntry, name="sibling")
     better, sibling_score = _scored(session, terms, sibling)
@@ -204,7 +259,7 @@ def _page_statement(
             counted.c.record_type,
             counted.c.record_id,
             counted.c.score,
-            counted.c.candidates,
+            counted.c.considered,
             col(SearchEntry.title),
             col(SearchEntry.names),
             col(SearchEntry.texts),
@@ -246,8 +301,8 @@ def search(
     rows = session.execute(
         _page_statement(session, principal, terms, kinds, after, wanted, candidates)
     ).all()
-    if len(rows) < wanted and (not rows or rows[0].candidates == candidates):
-        # The caller may find too few of the best entries (or none matched): the page is found
+    if len(rows) < wanted and (not rows or rows[0].considered >= candidates):
+        # The caller may find too few of the best matches (or none matched): the page is found
         # among all of them.
         rows = session.execute(
             _page_statement(session, principal, terms, kinds, after, wanted, None)

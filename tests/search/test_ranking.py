@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 from app.identity.models import Organisation
+from app.search import service
 from tests.api import ok
 from tests.field_visits.helpers import other_organisation, partner_of, publish, submit
 from tests.search.helpers import Headers, found, law, report, search
@@ -115,3 +116,23 @@ def test_records_of_many_parts_walk_in_the_order_of_one_page(
         assert sorted(best_first) == sorted(made)
         for limit in (1, 3):
             assert walk(client, caller, "tawau", limit=limit) == best_first
+
+
+def test_matches_of_equal_score_rank_by_record_however_few_are_checked(
+    client: TestClient,
+    admin_headers: Headers,
+    headers_of: Callable[[str], Headers],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every match the first checked are taken from ties with the last of them: which of the
+    # tied the index holds first says nothing of their order.
+    monkeypatch.setattr(service, "CANDIDATES_PER_HIT", 1)
+    office = headers_of("parliament-editor")
+    tied = [law(client, admin_headers, title="Wage Order") for _ in range(8)]
+    hidden = [law(client, office, title="Wage Order", visibility="restricted") for _ in range(4)]
+    best = law(client, admin_headers, title="Wage Wage")
+
+    # By brute force: the one that says it twice first, then the rest, of equal score, by id.
+    assert walk(client, headers_of("partner"), "wage", limit=2) == [best, *sorted(tied)]
+    assert walk(client, admin_headers, "wage", limit=2) == [best, *sorted(tied + hidden)]
+    assert walk(client, admin_headers, "wage", limit=5) == [best, *sorted(tied + hidden)]

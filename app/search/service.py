@@ -166,8 +166,9 @@ def _best_in_fts(terms: list[Term], after_score: float | None, candidates: int) 
     )
     if after_score is not None:
         matched = matched.where(_bm25() <= after_score)
-    # Scored once: the cut and the entries above it read the same scores.
-    scored = matched.cte("scored").prefix_with("MATERIALIZED")
+    # Scored once: SQLite keeps the rows of a CTE read twice, here by the cut and by what it
+    # keeps (MATERIALIZED would say so, but only from SQLite 3.35).
+    scored = matched.cte("scored")
     cut = (
         sa.select(scored.c.score)
         .order_by(scored.c.score.desc())

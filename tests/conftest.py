@@ -1,6 +1,5 @@
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -72,14 +71,19 @@ SEEDED = pytest.StashKey[str]()
 
 
 @pytest.fixture
-def database_url(templates: Templates, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def database_url(
+    templates: Templates, kept_engine: "KeptEngine", request: pytest.FixtureRequest
+) -> str:
+    if databases.ON_SQLITE:
+        # The file its connections had open is about to be replaced.
+        kept_engine.close_connections()
     # The reference data comes with the database, copied from a template it was loaded into
     # once, rather than loaded again for each test that asks for `reference`.
     wanted = "reference" in request.fixturenames
     seed_name = next((name for name in SEEDS if name in request.fixturenames), "")
     request.node.stash[SEEDED] = seed_name
     return databases.clean_database(
-        templates, tmp_path, with_reference=wanted, seed_name=seed_name, seed=SEEDS.get(seed_name)
+        templates, with_reference=wanted, seed_name=seed_name, seed=SEEDS.get(seed_name)
     )
 
 
@@ -113,9 +117,11 @@ def own_app(settings: Settings) -> Iterator[FastAPI]:
 
 @dataclass
 class KeptEngine:
-    """The engine of the last test's settings, for the next test with the same settings. On
-    PostgreSQL every test's database has the same URL, and a new engine connects afresh and
-    asks the server for its version and settings again: a fifth of a test's setup there."""
+    """The engine of the last test's settings, for the next test with the same settings. Every
+    test's database has the same URL (tests/databases.py `clean_database`), and a new engine
+    starts with an empty cache of compiled statements, so each test compiled again every
+    statement it runs; on PostgreSQL it also connects afresh and asks the server for its
+    version and settings again: a fifth of a test's setup there."""
 
     settings: Settings | None = None
     engine: Engine | None = None
@@ -127,6 +133,11 @@ class KeptEngine:
         self.forget()
         self.settings, self.engine = settings, made
         return made
+
+    def close_connections(self) -> None:
+        """Close the pooled connections, keeping the engine and its compiled statements."""
+        if self.engine is not None:
+            self.engine.dispose()
 
     def forget(self) -> None:
         if self.engine is not None:

@@ -152,9 +152,14 @@ def _tables_with_rows(connection: sa.Connection) -> list[str]:
 Seed = Callable[[Session], None]
 
 
+def sqlite_directory(templates: Templates) -> Path:
+    database = make_url(templates.empty_url).database
+    assert database is not None
+    return Path(database).parent
+
+
 def clean_database(
     templates: Templates,
-    directory: Path,
     *,
     with_reference: bool,
     seed_name: str = "",
@@ -162,7 +167,11 @@ def clean_database(
 ) -> str:
     """A database with the schema, the reference data if asked for and the rows `seed` writes
     if given (under `seed_name`, the same rows each time), and no other rows: a copy of a
-    template file, or the template database emptied and refilled."""
+    template file, or the template database emptied and refilled.
+
+    On SQLite it is the same file for every test, replaced (a new file, not the old one
+    overwritten: a connection a test left open keeps its own), so every test's database has
+    the same URL, as on PostgreSQL: see tests/conftest.py `KeptEngine`."""
     if seed is not None and (with_reference, seed_name) not in templates.seeded:
         templates.seeded[with_reference, seed_name] = _seeded_template(
             templates, with_reference=with_reference, seed_name=seed_name, seed=seed
@@ -175,7 +184,9 @@ def clean_database(
             template = make_url(templates.reference_url if with_reference else templates.empty_url)
             assert template.database is not None
             source = template.database
-        target = directory / "caucus.db"
+        target = sqlite_directory(templates) / "test.db"
+        for path in (target, *(target.with_name(target.name + end) for end in ("-wal", "-shm"))):
+            path.unlink(missing_ok=True)
         shutil.copyfile(source, target)
         return sqlite_url(target)
     _empty_postgres(templates, with_reference=with_reference, seeded=seeded or ())
@@ -187,9 +198,7 @@ def _seeded_template(
 ) -> str | tuple[str, ...]:
     """On SQLite a template file with the seed's rows; on PostgreSQL the tables it wrote to,
     copied into a schema of the seed's own."""
-    empty = make_url(templates.empty_url).database
-    directory = Path(empty).parent if ON_SQLITE and empty else Path()
-    url = clean_database(templates, directory, with_reference=with_reference)
+    url = clean_database(templates, with_reference=with_reference)
     engine = create_db_engine(Settings(_env_file=None, database_url=url))
     try:
         with Session(engine, expire_on_commit=False) as session:
@@ -197,8 +206,8 @@ def _seeded_template(
     finally:
         engine.dispose()
     if ON_SQLITE:
-        template = directory / f"seeded-{int(with_reference)}-{seed_name}.db"
-        shutil.move(directory / "caucus.db", template)
+        template = sqlite_directory(templates) / f"seeded-{int(with_reference)}-{seed_name}.db"
+        shutil.move(make_url(url).database or "", template)
         return str(template)
     assert templates.cleaner is not None
     schema = f"seeded_{int(with_reference)}_{seed_name}"

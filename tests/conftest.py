@@ -198,7 +198,8 @@ def reference(database_url: str) -> None:
 def seeded(request: pytest.FixtureRequest) -> str:
     """The seed the test's database was made with; none for a fixture asked for only later
     (`request.getfixturevalue`), which then writes its rows itself."""
-    return request.node.stash.get(SEEDED, "")
+    seed_name: str = request.node.stash.get(SEEDED, "")
+    return seed_name
 
 
 @pytest.fixture

@@ -76,8 +76,8 @@ class Templates:
     cleaner: sa.Engine | None = None
     # Each start with rows beyond the reference data (the secretariat, its admin), made the
     # first time a test asks for it: on SQLite its file, on PostgreSQL the tables its rows wait
-    # in, in a schema of their own.
-    seeded: dict[tuple[bool, str], str | tuple[str, ...]] = field(default_factory=dict)
+    # in: pairs of table and its copy in the reference rows' schema.
+    seeded: dict[tuple[bool, str], str | tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 # On PostgreSQL the reference rows wait in this schema of the template database, copied back
@@ -149,7 +149,7 @@ def _tables_with_rows(connection: sa.Connection) -> list[str]:
 
 # What a start's rows are made with: given a session on a database holding the start's
 # reference data and nothing else, it writes them and commits.
-Seed = Callable[[Session], None]
+Seed = Callable[[Session], object]
 
 
 def sqlite_directory(templates: Templates) -> Path:
@@ -189,15 +189,18 @@ def clean_database(
             path.unlink(missing_ok=True)
         shutil.copyfile(source, target)
         return sqlite_url(target)
-    _empty_postgres(templates, with_reference=with_reference, seeded=seeded or ())
+    _empty_postgres(
+        templates, with_reference=with_reference, seeded=seeded if isinstance(seeded, tuple) else ()
+    )
     return templates.empty_url
 
 
 def _seeded_template(
     templates: Templates, *, with_reference: bool, seed_name: str, seed: Seed
-) -> str | tuple[str, ...]:
+) -> str | tuple[tuple[str, str], ...]:
     """On SQLite a template file with the seed's rows; on PostgreSQL the tables it wrote to,
-    copied into a schema of the seed's own."""
+    copied under names of the seed's own (no test looking for a table by its name finds
+    them)."""
     url = clean_database(templates, with_reference=with_reference)
     engine = create_db_engine(Settings(_env_file=None, database_url=url))
     try:
@@ -210,7 +213,7 @@ def _seeded_template(
         shutil.move(make_url(url).database or "", template)
         return str(template)
     assert templates.cleaner is not None
-    schema = f"seeded_{int(with_reference)}_{seed_name}"
+    prefix = f"seeded_{int(with_reference)}_{seed_name}_"
     with templates.cleaner.begin() as connection:
         # Only rows beyond the reference data are copied back, and the sequences restart
         # where emptying leaves them: a seed that changed either would start tests elsewhere.
@@ -222,14 +225,15 @@ def _seeded_template(
             )
         ).scalar_one()
         assert advanced == 0, f"seed {seed_name!r} advanced a sequence"
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
         for table in written:
-            copy = f'CREATE TABLE "{schema}"."{table}" AS SELECT * FROM "{table}"'  # noqa: S608
+            copy = f'CREATE TABLE "{REFERENCE_SCHEMA}"."{prefix}{table}" AS SELECT * FROM "{table}"'  # noqa: S608
             connection.execute(sa.text(copy))
-    return tuple(f'"{schema}"."{table}"' for table in written)
+    return tuple((table, prefix + table) for table in written)
 
 
-def _empty_postgres(templates: Templates, *, with_reference: bool, seeded: tuple[str, ...]) -> None:
+def _empty_postgres(
+    templates: Templates, *, with_reference: bool, seeded: tuple[tuple[str, str], ...]
+) -> None:
     assert templates.cleaner is not None
     # Table and sequence names come from the metadata and the catalog, never from input.
     # Replica mode skips triggers (among them the audit log's append-only guard) and
@@ -244,8 +248,8 @@ def _empty_postgres(templates: Templates, *, with_reference: bool, seeded: tuple
             for table in (templates.reference_tables if with_reference else ())
         ),
         *(
-            f"INSERT INTO {copy.split('.', 1)[1]} SELECT * FROM {copy}"  # noqa: S608
-            for copy in seeded
+            f'INSERT INTO "{table}" SELECT * FROM "{REFERENCE_SCHEMA}"."{copy}"'  # noqa: S608
+            for table, copy in seeded
         ),
     ]
     with templates.cleaner.begin() as connection:

@@ -47,10 +47,11 @@ test-sqlite: $(DEV_STAMP)
 test-postgres: $(DEV_STAMP)
 	CAUCUS_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-# A longer fuzzing run than `make test`'s, with new cases each time, on both engines.
+# A longer fuzzing run than `make test`'s, with new cases each time and every boundary case, on
+# both engines.
 FUZZ_EXAMPLES ?= 200
 fuzz: $(DEV_STAMP)
-	CAUCUS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CAUCUS_FUZZ_RANDOM=1 $(MAKE) test-sqlite test-postgres PYTEST_ARGS="tests/test_fuzz.py $(PYTEST_ARGS)"
+	CAUCUS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CAUCUS_FUZZ_RANDOM=1 CAUCUS_FUZZ_CASES_PER_PROBE=0 $(MAKE) test-sqlite test-postgres PYTEST_ARGS="tests/test_fuzz.py $(PYTEST_ARGS)"
 
 # Write load with faults (bench/WRITE_LOAD.md): each engine without a fault and with the server
 # killed mid-load, then PostgreSQL restarted mid-load; every run checks what it acknowledged.

@@ -1,15 +1,17 @@
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlmodel import Session
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from app.core import security
 from app.core.config import Settings
+from app.core.db import writing_engine
 from app.identity import service as identity
 from app.identity.models import (
     Organisation,
@@ -48,12 +50,41 @@ def templates(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Itera
         databases.drop_postgres_database(databases.worker_database_name(worker_id))
 
 
+SECRETARIAT = OrganisationCreate(name="Migrant Forum in Asia", kind=OrganisationKind.secretariat)
+ADMIN_EMAIL = "admin@example.org"
+
+
+def create_secretariat(session: Session) -> Organisation:
+    return identity.create_organisation(session, actor=None, data=SECRETARIAT)
+
+
+def seed_admin(session: Session) -> None:
+    make_user(session, create_secretariat(session), Role.admin, ADMIN_EMAIL)
+
+
+# The rows a test's `secretariat` or `admin` would write, made once per worker and copied with
+# its database (the same rows, audit entries included, as the fixture writes), rather than
+# written again for each of the nine tests in ten that ask for them. The first name the test
+# asks for, directly or through another fixture, picks the seed.
+SEEDS: dict[str, databases.Seed] = {"admin": seed_admin, "secretariat": create_secretariat}
+SEEDED = pytest.StashKey[str]()
+
+
 @pytest.fixture
-def database_url(templates: Templates, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def database_url(
+    templates: Templates, kept_engine: "KeptEngine", request: pytest.FixtureRequest
+) -> str:
+    if databases.ON_SQLITE:
+        # The file its connections had open is about to be replaced.
+        kept_engine.close_connections()
     # The reference data comes with the database, copied from a template it was loaded into
     # once, rather than loaded again for each test that asks for `reference`.
     wanted = "reference" in request.fixturenames
-    return databases.clean_database(templates, tmp_path, with_reference=wanted)
+    seed_name = next((name for name in SEEDS if name in request.fixturenames), "")
+    request.node.stash[SEEDED] = seed_name
+    return databases.clean_database(
+        templates, with_reference=wanted, seed_name=seed_name, seed=SEEDS.get(seed_name)
+    )
 
 
 @pytest.fixture
@@ -84,8 +115,45 @@ def own_app(settings: Settings) -> Iterator[FastAPI]:
     yield from serving(settings)
 
 
+@dataclass
+class KeptEngine:
+    """The engine of the last test's settings, for the next test with the same settings. Every
+    test's database has the same URL (tests/databases.py `clean_database`), and a new engine
+    starts with an empty cache of compiled statements, so each test compiled again every
+    statement it runs; on PostgreSQL it also connects afresh and asks the server for its
+    version and settings again: a fifth of a test's setup there."""
+
+    settings: Settings | None = None
+    engine: Engine | None = None
+
+    def engine_for(self, settings: Settings, made: Engine) -> Engine:
+        if self.engine is not None and self.settings == settings:
+            made.dispose()
+            return self.engine
+        self.forget()
+        self.settings, self.engine = settings, made
+        return made
+
+    def close_connections(self) -> None:
+        """Close the pooled connections, keeping the engine and its compiled statements."""
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def forget(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+        self.settings = self.engine = None
+
+
+@pytest.fixture(scope="session")
+def kept_engine() -> Iterator[KeptEngine]:
+    kept = KeptEngine()
+    yield kept
+    kept.forget()
+
+
 @pytest.fixture
-def app(settings: Settings, built_app: FastAPI) -> Iterator[FastAPI]:
+def app(settings: Settings, built_app: FastAPI, kept_engine: KeptEngine) -> Iterator[FastAPI]:
     """The application serving the test's settings and database."""
     built_with = built_app.state.settings
     if not all(
@@ -94,10 +162,14 @@ def app(settings: Settings, built_app: FastAPI) -> Iterator[FastAPI]:
         yield from serving(settings)
         return
     routes = list(built_app.routes)
-    built_app.state.engine.dispose()
     serve_with(built_app, settings)
+    engine = kept_engine.engine_for(settings, built_app.state.engine)
+    built_app.state.engine = engine
+    built_app.state.writing_engine = writing_engine(engine)
     yield built_app
-    built_app.state.engine.dispose()
+    # A connection still out may hold a transaction the next test's emptying would wait on.
+    if engine.pool.checkedout():  # type: ignore[attr-defined]
+        kept_engine.forget()
     assert built_app.routes == routes, "a test adding routes to the app must use `own_app`"
 
 
@@ -123,13 +195,19 @@ def reference(database_url: str) -> None:
     them: the test's database is made with them (see `database_url`)."""
 
 
+def seeded(request: pytest.FixtureRequest) -> str:
+    """The seed the test's database was made with; none for a fixture asked for only later
+    (`request.getfixturevalue`), which then writes its rows itself."""
+    seed_name: str = request.node.stash.get(SEEDED, "")
+    return seed_name
+
+
 @pytest.fixture
-def secretariat(session: Session) -> Organisation:
-    return identity.create_organisation(
-        session,
-        actor=None,
-        data=OrganisationCreate(name="Migrant Forum in Asia", kind=OrganisationKind.secretariat),
-    )
+def secretariat(session: Session, request: pytest.FixtureRequest) -> Organisation:
+    if seeded(request):
+        statement = select(Organisation).where(Organisation.name == SECRETARIAT.name)
+        return session.exec(statement).one()
+    return create_secretariat(session)
 
 
 @pytest.fixture
@@ -166,8 +244,10 @@ def login_headers(settings: Settings, user: User, scopes: tuple[str, ...] = ()) 
 
 
 @pytest.fixture
-def admin(session: Session, secretariat: Organisation) -> User:
-    return make_user(session, secretariat, Role.admin, "admin@example.org")
+def admin(session: Session, secretariat: Organisation, request: pytest.FixtureRequest) -> User:
+    if seeded(request) == "admin":
+        return session.exec(select(User).where(User.email == ADMIN_EMAIL)).one()
+    return make_user(session, secretariat, Role.admin, ADMIN_EMAIL)
 
 
 @pytest.fixture

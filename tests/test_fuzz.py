@@ -9,6 +9,7 @@ call everything, and as a partner organisation's API token.
 import os
 import re
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -297,6 +298,7 @@ def boundary_cases(request: pytest.FixtureRequest) -> None:
     assert operation is not None
     config = operation.schema.config
     generation = config.generation_for(operation=operation, phase="coverage")
+    attached = len(getattr(test, "hypothesis_explicit_examples", ()))
     add_coverage(
         test,
         operation,
@@ -306,6 +308,39 @@ def boundary_cases(request: pytest.FixtureRequest) -> None:
         feedback=NO_FEEDBACK,
         generation_config=generation,
     )
+    if CASES_PER_PROBE:
+        examples = test.hypothesis_explicit_examples
+        examples[attached:] = spread_over_probes(examples[attached:], CASES_PER_PROBE)
+
+
+# The boundary cases probe each parameter and property in a few dozen ways, and some probes
+# again with every value they may take: a country is tried with each of the 249 codes, in
+# every field that holds one, two thirds of all the cases. `make test` runs every probe with
+# the first and last of its values; `make fuzz` (CAUCUS_FUZZ_CASES_PER_PROBE=0) runs them all.
+CASES_PER_PROBE = int(os.environ.get("CAUCUS_FUZZ_CASES_PER_PROBE", "2"))
+
+
+def spread_over_probes(examples: list[Any], per_probe: int) -> list[Any]:
+    """Of each probe's cases, `per_probe` spread from its first to its last, in their order."""
+    by_probe: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for index, example in enumerate(examples):
+        probe = example.kwargs["case"]._meta.phase.data
+        key = (
+            probe.scenario,
+            probe.parameter_location,
+            probe.parameter,
+            probe.location,
+            probe.description,
+        )
+        by_probe[key].append(index)
+    kept: set[int] = set()
+    for indexes in by_probe.values():
+        if len(indexes) <= per_probe or per_probe == 1:
+            kept.update(indexes[:per_probe])
+            continue
+        step = (len(indexes) - 1) / (per_probe - 1)
+        kept.update(indexes[round(i * step)] for i in range(per_probe))
+    return [examples[index] for index in sorted(kept)]
 
 
 HeadersOf = Callable[[str], dict[str, str]]
@@ -369,3 +404,37 @@ def _call_and_validate(case: Case, app: FastAPI, headers: dict[str, str]) -> Non
     # No response timeout: schemathesis's default (10 s) fails slow answers on a loaded machine,
     # and how fast the service answers is measured in bench/, not here.
     case.call_and_validate(headers=headers, app=app, excluded_checks=excluded, timeout=None)
+
+
+def test_every_boundary_probe_runs_with_the_first_and_last_of_its_values() -> None:
+    """Bounding the boundary cases leaves out repeated values of a probe, never a probe."""
+    operation = schema["/api/v1/laws"]["POST"]
+    config = operation.schema.config
+    generation = config.generation_for(operation=operation, phase="coverage")
+
+    def probed() -> None: ...
+
+    add_coverage(
+        probed,
+        operation,
+        generation.modes,
+        None,
+        with_config_headers(config, operation=operation),
+        feedback=NO_FEEDBACK,
+        generation_config=generation,
+    )
+    every = probed.hypothesis_explicit_examples  # type: ignore[attr-defined]
+    kept = spread_over_probes(every, 2)
+
+    def probes(examples: list[Any]) -> list[str]:
+        return [example.kwargs["case"]._meta.phase.data.description for example in examples]
+
+    assert set(probes(kept)) == set(probes(every))
+    assert len(kept) < len(every) / 2
+    countries = "Object with valid 'country' value: Enum value"
+    tried = [e.kwargs["case"].body["country"] for e in every if probes([e]) == [countries]]
+    assert len(tried) > 200
+    assert [e.kwargs["case"].body["country"] for e in kept if probes([e]) == [countries]] == [
+        tried[0],
+        tried[-1],
+    ]

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
-from app.api import api_router
+from app.api import include_api
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, writing_engine
 from app.core.errors import (
@@ -173,7 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
 
     app.include_router(health_router)
-    app.include_router(api_router)
+    include_api(app)
     _mount_docs(app)
     return app
 

@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
-from app.api import api_router
+from app.api import include_api
 from app.core.config import Settings, get_settings
-from app.core.db import create_db_engine, writing_engine
+from app.core.db import create_db_engine, reading_engine, writing_engine
 from app.core.errors import (
     document_unreadable_bodies,
     problem_responses,
@@ -173,7 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
 
     app.include_router(health_router)
-    app.include_router(api_router)
+    include_api(app)
     _mount_docs(app)
     return app
 
@@ -186,6 +186,7 @@ def serve_with(app: FastAPI, settings: Settings) -> None:
     engine = create_db_engine(settings)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.reading_engine = reading_engine(engine)
     app.state.writing_engine = writing_engine(engine)
     app.state.rate_limiter = RateLimiter(settings.redis_url or "memory://")
     app.state.rate_limits = RateLimits.from_settings(settings)

@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from sqlmodel import Session
 
-from app.core.config import Settings, SettingsDep
+from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import AuthenticationError, PermissionDeniedError
 from app.core.paths import API_PREFIX
@@ -43,9 +43,6 @@ async def rate_limits(request: Request) -> RateLimits:
 async def authenticate(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    limiter: Annotated[RateLimiter, Depends(rate_limiter)],
-    limits: Annotated[RateLimits, Depends(rate_limits)],
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     # Kept on the request: FastAPI caches a security dependency per set of scopes, and the
@@ -56,7 +53,13 @@ async def authenticate(
         return cached
     if token is None:
         raise AuthenticationError("Not authenticated: send a bearer token.")
-    principal = await run_in_threadpool(_identify, session, settings, limiter, limits, token)
+    # The settings and rate limits are read from the app here, not declared as dependencies:
+    # every request paid for FastAPI solving each of them (and finding them in its cache for
+    # the second, scoped, solving of this one), for what is an attribute read.
+    state = request.app.state
+    principal = await run_in_threadpool(
+        _identify, session, state.settings, state.rate_limiter, state.rate_limits, token
+    )
     request.state.principal = principal
     return principal
 

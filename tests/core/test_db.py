@@ -1,5 +1,6 @@
 """The engine each database gets, and timestamps that are timezone-aware UTC on both."""
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -10,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
-from app.core.db import create_db_engine
+from app.core.db import PING_AFTER_IDLE_SECONDS, create_db_engine
 from app.identity.models import Organisation, OrganisationKind
 from tests import databases
 
@@ -94,7 +95,7 @@ def test_postgres_pool_has_the_configured_size(configured_engine: Engine) -> Non
 
 
 @postgres_only
-def test_postgres_pool_pre_pings_and_replaces_a_dead_connection(
+def test_postgres_pool_pings_an_idle_connection_and_replaces_it_if_dead(
     configured_engine: Engine,
 ) -> None:
     with configured_engine.connect() as connection:
@@ -106,11 +107,34 @@ def test_postgres_pool_pre_pings_and_replaces_a_dead_connection(
             connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
     finally:
         killer.dispose()
+    time.sleep(PING_AFTER_IDLE_SECONDS + 0.1)
 
     with configured_engine.connect() as connection:
         second_pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
 
     assert second_pid != first_pid
+
+
+@postgres_only
+def test_postgres_pool_pings_only_connections_idle_for_a_while(
+    configured_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pings: list[object] = []
+    ping = configured_engine.dialect.do_ping
+    monkeypatch.setattr(
+        configured_engine.dialect, "do_ping", lambda dbapi: pings.append(dbapi) or ping(dbapi)
+    )
+    with configured_engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+
+    with configured_engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+    assert pings == []
+
+    time.sleep(PING_AFTER_IDLE_SECONDS + 0.1)
+    with configured_engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+    assert len(pings) == 1
 
 
 @postgres_only

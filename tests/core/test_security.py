@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -129,6 +130,16 @@ def test_forged_helper_makes_tokens_the_service_accepts(jwt_settings: Settings) 
 def test_expired_token_is_refused(jwt_settings: Settings) -> None:
     now = int(datetime.now(UTC).timestamp())
     token = sign(valid_claims(jwt_settings, iat=now - 600, exp=now - 1), secret_of(jwt_settings))
+
+    with pytest.raises(InvalidTokenError):
+        decode_token(jwt_settings, token)
+
+
+def test_token_accepted_before_is_refused_once_expired(jwt_settings: Settings) -> None:
+    token = create_token(jwt_settings, subject="someone", lifetime=timedelta(seconds=1))
+    assert decode_token(jwt_settings, token).subject == "someone"
+
+    time.sleep(2.1)  # expiry is to the second
 
     with pytest.raises(InvalidTokenError):
         decode_token(jwt_settings, token)

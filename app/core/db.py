@@ -132,7 +132,12 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,
-        connect_args={"connect_timeout": settings.database_connect_timeout_seconds},
+        connect_args={
+            "connect_timeout": settings.database_connect_timeout_seconds,
+            # A statement here takes milliseconds; compiling one costs more. A search ranking
+            # many matches crosses jit_above_cost and would spend seconds compiling.
+            "options": "-c jit=off",
+        },
     )
     sa.event.listen(engine, "checkin", _note_returned)
     sa.event.listen(engine, "checkout", _ping_if_idle(engine.dialect))

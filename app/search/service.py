@@ -288,10 +288,6 @@ def search(
     if not terms:
         # Punctuation alone holds no word, so it finds nothing.
         return Hits(items=[], next_cursor=None)
-    if session.get_bind().dialect.name == "postgresql":
-        # Ranking many matches costs enough to cross jit_above_cost, and compiling costs more
-        # than ranking: seconds where the search takes milliseconds.
-        session.execute(sa.text("SET LOCAL jit = off"))
     kinds = [KINDS[name] for name in types or SearchType]
     after = None
     if params.cursor is not None:

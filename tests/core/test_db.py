@@ -95,6 +95,14 @@ def test_postgres_pool_has_the_configured_size(configured_engine: Engine) -> Non
 
 
 @postgres_only
+def test_postgres_connections_compile_no_statement(app: FastAPI) -> None:
+    # Reads run outside a transaction, where SET LOCAL would not hold: it is set per connection.
+    for engine in (app.state.reading_engine, app.state.writing_engine):
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW jit").scalar() == "off"
+
+
+@postgres_only
 def test_postgres_pool_pings_an_idle_connection_and_replaces_it_if_dead(
     configured_engine: Engine,
 ) -> None:

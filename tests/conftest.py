@@ -9,9 +9,10 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app import main as app_main
 from app.core import security
 from app.core.config import Settings
-from app.core.db import writing_engine
+from app.core.db import create_db_engine
 from app.identity import service as identity
 from app.identity.models import (
     Organisation,
@@ -126,13 +127,11 @@ class KeptEngine:
     settings: Settings | None = None
     engine: Engine | None = None
 
-    def engine_for(self, settings: Settings, made: Engine) -> Engine:
-        if self.engine is not None and self.settings == settings:
-            made.dispose()
-            return self.engine
-        self.forget()
-        self.settings, self.engine = settings, made
-        return made
+    def engine_for(self, settings: Settings) -> Engine:
+        if self.engine is None or self.settings != settings:
+            self.forget()
+            self.settings, self.engine = settings, create_db_engine(settings)
+        return self.engine
 
     def close_connections(self) -> None:
         """Close the pooled connections, keeping the engine and its compiled statements."""
@@ -162,13 +161,13 @@ def app(settings: Settings, built_app: FastAPI, kept_engine: KeptEngine) -> Iter
         yield from serving(settings)
         return
     routes = list(built_app.routes)
-    serve_with(built_app, settings)
-    engine = kept_engine.engine_for(settings, built_app.state.engine)
-    built_app.state.engine = engine
-    built_app.state.writing_engine = writing_engine(engine)
+    with pytest.MonkeyPatch.context() as patch:
+        # `serve_with` makes its engine, and the engines it derives, through this name.
+        patch.setattr(app_main, "create_db_engine", kept_engine.engine_for)
+        serve_with(built_app, settings)
     yield built_app
     # A connection still out may hold a transaction the next test's emptying would wait on.
-    if engine.pool.checkedout():  # type: ignore[attr-defined]
+    if built_app.state.engine.pool.checkedout():
         kept_engine.forget()
     assert built_app.routes == routes, "a test adding routes to the app must use `own_app`"
 

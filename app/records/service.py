@@ -52,6 +52,7 @@ R = TypeVar("R", bound=Record)
 
 # Any constant will do: it names the lock that keeps change events in commit order.
 _CHANGE_FEED_LOCK = 0x0CA0C05
+_TAKE_CHANGE_FEED_LOCK = sa.select(sa.func.pg_advisory_xact_lock(_CHANGE_FEED_LOCK))
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,7 +513,7 @@ def _commit_write(
     # them was a third of a create's time.
     connection = session.connection()
     connection.execute(
-        sa.insert(Revision),
+        _insert_into(Revision.__table__),  # type: ignore[attr-defined]
         {
             "record_id": row.id,
             "version": row.version,
@@ -539,7 +540,7 @@ def _commit_write(
     idempotency.mark_written(session, kind.name, row.id)
     _hold_change_feed_order(connection)
     connection.execute(
-        sa.insert(ChangeEvent),
+        _insert_into(ChangeEvent.__table__),  # type: ignore[attr-defined]
         {
             "record_type": kind.name,
             "record_id": row.id,
@@ -578,7 +579,7 @@ def _hold_change_feed_order(connection: sa.Connection) -> None:
     SQLite writers already commit one at a time.
     """
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHANGE_FEED_LOCK)))
+        connection.execute(_TAKE_CHANGE_FEED_LOCK)
 
 
 def record_id_is(kind: RecordKind[Any], record_id: uuid.UUID) -> sa.ColumnElement[bool]:

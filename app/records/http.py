@@ -307,10 +307,13 @@ def created(
     kind: RecordKind[Any],
     row: Record,
     **path_params: Any,
-) -> dict[str, Any]:
-    """A new record, with its ETag and the Location it can be read at."""
+) -> Response:
+    """A new record as the caller may read it (201), with its ETag and the Location it can be
+    read at; answered as in `answer`, which spares FastAPI's validation a thread hop."""
     response.headers["Location"] = url_of(request, f"read_{kind.name}", **path_params)
-    return present(response, session, principal, kind, row, new=True)
+    answered = answer(present(response, session, principal, kind, row, new=True), response)
+    answered.status_code = status.HTTP_201_CREATED
+    return answered
 
 
 Presenter = Callable[[Session, list[Any]], list[dict[str, Any]]]

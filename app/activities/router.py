@@ -74,7 +74,7 @@ def create_activity(
     response: Response,
     data: ActivityCreate,
     _: IdempotencyKeyDep,
-) -> dict[str, Any]:
+) -> Response:
     """Record an activity and who took part; the caller's organisation owns it."""
     activity = service.create_activity(
         session, actor=principal.actor, principal=principal, data=data

@@ -76,7 +76,7 @@ def create_agreement(
     response: Response,
     data: AgreementCreate,
     _: IdempotencyKeyDep,
-) -> dict[str, Any]:
+) -> Response:
     """Record an MOU or agreement with its parties; the caller's organisation owns it."""
     agreement = service.create_agreement(session, actor=principal.actor, data=data)
     return created(

@@ -185,7 +185,7 @@ def create_assessment(
     response: Response,
     data: AssessmentCreate,
     _: IdempotencyKeyDep,
-) -> dict[str, Any]:
+) -> Response:
     """A draft assessment of an agreement or law against a rubric version; its score is
     derived from the ratings."""
     assessment = service.create_assessment(

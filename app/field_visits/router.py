@@ -84,7 +84,7 @@ def create_field_visit(
     response: Response,
     data: FieldVisitCreate,
     _: IdempotencyKeyDep,
-) -> dict[str, Any]:
+) -> Response:
     """Start a report as a draft owned by your organisation; submit it when it is ready."""
     report = service.create_field_visit(
         session, actor=principal.actor, principal=principal, data=data

@@ -67,7 +67,7 @@ def create_law(
     response: Response,
     data: LawCreate,
     _: IdempotencyKeyDep,
-) -> dict[str, Any]:
+) -> Response:
     """Record a law with its instruments and agreements; the caller's organisation owns it."""
     law = service.create_law(session, actor=principal.actor, principal=principal, data=data)
     return created(request, response, session, principal, service.KIND, law, record_id=law.id)

@@ -91,6 +91,19 @@ def _with_links(session: Session, laws: list[dict[str, Any]]) -> None:
         by_id[law_id]["agreement_ids"].append(agreement_id)
 
 
+def _link_rows(law: Law) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
+    return [
+        (
+            LawInstrument.__table__,  # type: ignore[attr-defined]
+            [{"law_id": law.id, "instrument": link.instrument} for link in law.instrument_links],
+        ),
+        (
+            LawAgreement.__table__,  # type: ignore[attr-defined]
+            [{"law_id": law.id, "agreement_id": link.agreement_id} for link in law.agreement_links],
+        ),
+    ]
+
+
 KIND = RecordKind(
     name="law",
     model=Law,
@@ -99,6 +112,7 @@ KIND = RecordKind(
     redact_new=_present_new,
     search=_searched,
     read_related=_with_links,
+    child_rows=_link_rows,
 )
 
 

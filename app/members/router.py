@@ -76,7 +76,7 @@ def create_parliamentarian(
     response: Response,
     data: ParliamentarianCreate,
     _: IdempotencyKeyDep,
-) -> dict[str, Any]:
+) -> Response:
     """Record a parliamentarian and their caucus roles; the caller's organisation owns it."""
     parliamentarian = service.create_parliamentarian(
         session, actor=principal.actor, principal=principal, data=data

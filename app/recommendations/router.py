@@ -75,7 +75,7 @@ def create_recommendation(
     response: Response,
     data: RecommendationCreate,
     _: IdempotencyKeyDep,
-) -> dict[str, Any]:
+) -> Response:
     """Record a recommendation; those of field-visit reports are recorded when published."""
     recommendation = service.create_recommendation(
         session, actor=principal.actor, principal=principal, data=data

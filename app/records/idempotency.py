@@ -127,6 +127,21 @@ def attempting(claimed: IdempotencyKey, record_type: str) -> Iterator[None]:
         _current.reset(token)
 
 
+_KEY = IdempotencyKey.__table__.c  # type: ignore[attr-defined]
+# A plain update, built once: nothing in the session holds the key, so the ORM's update (and
+# its synchronising of the session) has nothing to do but cost.
+_MARK_WRITTEN = (
+    sa.update(IdempotencyKey.__table__)  # type: ignore[attr-defined]
+    .where(
+        _KEY.caller == sa.bindparam("claim_caller"),
+        _KEY.key == sa.bindparam("claim_key"),
+        _KEY.attempt == sa.bindparam("claim_attempt"),
+        _KEY.record_id.is_(None),
+    )
+    .values(record_type=sa.bindparam("written_type"), record_id=sa.bindparam("written_id"))
+)
+
+
 def mark_written(session: Session, record_type: str, record_id: uuid.UUID) -> None:
     """Note, in the write's own transaction, the record the request handling a key wrote.
 
@@ -137,17 +152,17 @@ def mark_written(session: Session, record_type: str, record_id: uuid.UUID) -> No
     attempt = _current.get()
     if attempt is None or attempt.marked or attempt.record_type != record_type:
         return
-    marked = session.execute(
-        sa.update(IdempotencyKey)
-        .where(
-            col(IdempotencyKey.caller) == attempt.caller,
-            col(IdempotencyKey.key) == attempt.key,
-            col(IdempotencyKey.attempt) == attempt.attempt,
-            col(IdempotencyKey.record_id).is_(None),
-        )
-        .values(record_type=record_type, record_id=record_id)
+    marked = session.connection().execute(
+        _MARK_WRITTEN,
+        {
+            "claim_caller": attempt.caller,
+            "claim_key": attempt.key,
+            "claim_attempt": attempt.attempt,
+            "written_type": record_type,
+            "written_id": record_id,
+        },
     )
-    if marked.rowcount != 1:  # type: ignore[attr-defined]
+    if marked.rowcount != 1:
         raise ConflictError(
             "This request took so long that a retry with its Idempotency-Key took over; "
             "nothing was written by it."

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from app.search.models import SearchEntry, SearchPart, SearchType
 from app.search.text import index_terms
@@ -12,6 +12,15 @@ from app.search.text import index_terms
 
 def _lines(texts: Sequence[str | None]) -> str:
     return "\n".join(text for text in texts if text)
+
+
+_ENTRY = SearchEntry.__table__.c  # type: ignore[attr-defined]
+# Built once: building a statement and its cache key cost about as much as running it.
+_DELETE_ENTRIES = sa.delete(SearchEntry.__table__).where(  # type: ignore[attr-defined]
+    _ENTRY.record_id == sa.bindparam("record_id"),
+    _ENTRY.record_type == sa.bindparam("record_type"),
+)
+_INSERT_ENTRIES = sa.insert(SearchEntry.__table__)  # type: ignore[attr-defined]
 
 
 def write(
@@ -26,16 +35,11 @@ def write(
     to replace yet."""
     connection = session.connection()
     if not new:
-        connection.execute(
-            sa.delete(SearchEntry).where(
-                col(SearchEntry.record_id) == record_id,
-                col(SearchEntry.record_type) == record_type,
-            )
-        )
+        connection.execute(_DELETE_ENTRIES, {"record_id": record_id, "record_type": record_type})
     if not parts:
         return
     connection.execute(
-        sa.insert(SearchEntry),
+        _INSERT_ENTRIES,
         [
             {
                 "record_type": SearchType(record_type),

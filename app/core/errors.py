@@ -229,7 +229,8 @@ async def _handle_domain_error(request: Request, exc: Exception) -> JSONResponse
     )
 
 
-# Long enough for a restarting database to come back; the pool's pre-ping then reconnects.
+# Long enough for a restarting database to come back; the pool then replaces the connections
+# it finds dead (see `app.core.db`).
 DATABASE_RETRY_AFTER_SECONDS = 2
 
 

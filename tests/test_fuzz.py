@@ -25,6 +25,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.feedback import NO_FEEDBACK
 from schemathesis.generation.hypothesis.builder import ApiOperationMark, add_coverage
 from schemathesis.generation.overrides import with_config_headers
+from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import Session
 
@@ -296,9 +297,16 @@ def boundary_cases(request: pytest.FixtureRequest) -> None:
     test = request.function
     operation = ApiOperationMark.get(test)
     assert operation is not None
+    attached = len(getattr(test, "hypothesis_explicit_examples", ()))
+    _attach_boundary_cases(test, operation)
+    if CASES_PER_PROBE:
+        examples = test.hypothesis_explicit_examples
+        examples[attached:] = spread_over_probes(examples[attached:], CASES_PER_PROBE)
+
+
+def _attach_boundary_cases(test: Callable[..., Any], operation: APIOperation) -> None:
     config = operation.schema.config
     generation = config.generation_for(operation=operation, phase="coverage")
-    attached = len(getattr(test, "hypothesis_explicit_examples", ()))
     add_coverage(
         test,
         operation,
@@ -308,9 +316,6 @@ def boundary_cases(request: pytest.FixtureRequest) -> None:
         feedback=NO_FEEDBACK,
         generation_config=generation,
     )
-    if CASES_PER_PROBE:
-        examples = test.hypothesis_explicit_examples
-        examples[attached:] = spread_over_probes(examples[attached:], CASES_PER_PROBE)
 
 
 # The boundary cases probe each parameter and property in a few dozen ways, and some probes
@@ -408,21 +413,10 @@ def _call_and_validate(case: Case, app: FastAPI, headers: dict[str, str]) -> Non
 
 def test_every_boundary_probe_runs_with_the_first_and_last_of_its_values() -> None:
     """Bounding the boundary cases leaves out repeated values of a probe, never a probe."""
-    operation = schema["/api/v1/laws"]["POST"]
-    config = operation.schema.config
-    generation = config.generation_for(operation=operation, phase="coverage")
 
     def probed() -> None: ...
 
-    add_coverage(
-        probed,
-        operation,
-        generation.modes,
-        None,
-        with_config_headers(config, operation=operation),
-        feedback=NO_FEEDBACK,
-        generation_config=generation,
-    )
+    _attach_boundary_cases(probed, schema["/api/v1/laws"]["POST"])
     every = probed.hypothesis_explicit_examples  # type: ignore[attr-defined]
     kept = spread_over_probes(every, 2)
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app import main as app_main
 from app.core import security
@@ -51,26 +51,6 @@ def templates(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Itera
         databases.drop_postgres_database(databases.worker_database_name(worker_id))
 
 
-SECRETARIAT = OrganisationCreate(name="Migrant Forum in Asia", kind=OrganisationKind.secretariat)
-ADMIN_EMAIL = "admin@example.org"
-
-
-def create_secretariat(session: Session) -> Organisation:
-    return identity.create_organisation(session, actor=None, data=SECRETARIAT)
-
-
-def seed_admin(session: Session) -> None:
-    make_user(session, create_secretariat(session), Role.admin, ADMIN_EMAIL)
-
-
-# The rows a test's `secretariat` or `admin` would write, made once per worker and copied with
-# its database (the same rows, audit entries included, as the fixture writes), rather than
-# written again for each of the nine tests in ten that ask for them. The first name the test
-# asks for, directly or through another fixture, picks the seed.
-SEEDS: dict[str, databases.Seed] = {"admin": seed_admin, "secretariat": create_secretariat}
-SEEDED = pytest.StashKey[str]()
-
-
 @pytest.fixture
 def database_url(
     templates: Templates, kept_engine: "KeptEngine", request: pytest.FixtureRequest
@@ -81,11 +61,7 @@ def database_url(
     # The reference data comes with the database, copied from a template it was loaded into
     # once, rather than loaded again for each test that asks for `reference`.
     wanted = "reference" in request.fixturenames
-    seed_name = next((name for name in SEEDS if name in request.fixturenames), "")
-    request.node.stash[SEEDED] = seed_name
-    return databases.clean_database(
-        templates, with_reference=wanted, seed_name=seed_name, seed=SEEDS.get(seed_name)
-    )
+    return databases.clean_database(templates, with_reference=wanted)
 
 
 @pytest.fixture
@@ -194,19 +170,13 @@ def reference(database_url: str) -> None:
     them: the test's database is made with them (see `database_url`)."""
 
 
-def seeded(request: pytest.FixtureRequest) -> str:
-    """The seed the test's database was made with; none for a fixture asked for only later
-    (`request.getfixturevalue`), which then writes its rows itself."""
-    seed_name: str = request.node.stash.get(SEEDED, "")
-    return seed_name
-
-
 @pytest.fixture
-def secretariat(session: Session, request: pytest.FixtureRequest) -> Organisation:
-    if seeded(request):
-        statement = select(Organisation).where(Organisation.name == SECRETARIAT.name)
-        return session.exec(statement).one()
-    return create_secretariat(session)
+def secretariat(session: Session) -> Organisation:
+    return identity.create_organisation(
+        session,
+        actor=None,
+        data=OrganisationCreate(name="Migrant Forum in Asia", kind=OrganisationKind.secretariat),
+    )
 
 
 @pytest.fixture
@@ -243,10 +213,8 @@ def login_headers(settings: Settings, user: User, scopes: tuple[str, ...] = ()) 
 
 
 @pytest.fixture
-def admin(session: Session, secretariat: Organisation, request: pytest.FixtureRequest) -> User:
-    if seeded(request) == "admin":
-        return session.exec(select(User).where(User.email == ADMIN_EMAIL)).one()
-    return make_user(session, secretariat, Role.admin, ADMIN_EMAIL)
+def admin(session: Session, secretariat: Organisation) -> User:
+    return make_user(session, secretariat, Role.admin, "admin@example.org")
 
 
 @pytest.fixture

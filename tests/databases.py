@@ -3,8 +3,7 @@
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -13,8 +12,6 @@ from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401 - every table, for emptying
 from app.core import migrations
-from app.core.config import Settings
-from app.core.db import create_db_engine
 from app.reference.loader import load_reference
 
 TEST_DATABASE_URL = os.environ.get("CAUCUS_TEST_DATABASE_URL", "sqlite://")
@@ -74,10 +71,6 @@ class Templates:
     sequences: tuple[str, ...] = ()
     reference_tables: tuple[str, ...] = ()
     cleaner: sa.Engine | None = None
-    # Each start with rows beyond the reference data (the secretariat, its admin), made the
-    # first time a test asks for it: on SQLite its file, on PostgreSQL the tables its rows wait
-    # in: pairs of table and its copy in the reference rows' schema.
-    seeded: dict[tuple[bool, str], str | tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 # On PostgreSQL the reference rows wait in this schema of the template database, copied back
@@ -147,93 +140,27 @@ def _tables_with_rows(connection: sa.Connection) -> list[str]:
     ]
 
 
-# What a start's rows are made with: given a session on a database holding the start's
-# reference data and nothing else, it writes them and commits.
-Seed = Callable[[Session], object]
-
-
 def sqlite_directory(templates: Templates) -> Path:
     database = make_url(templates.empty_url).database
     assert database is not None
     return Path(database).parent
 
 
-def clean_database(
-    templates: Templates,
-    *,
-    with_reference: bool,
-    seed_name: str = "",
-    seed: Seed | None = None,
-) -> str:
-    """A database with the schema, the reference data if asked for and the rows `seed` writes
-    if given (under `seed_name`, the same rows each time), and no other rows: a copy of a
-    template file, or the template database emptied and refilled.
+def clean_database(templates: Templates, *, with_reference: bool) -> str:
+    """A database with the schema, and the reference data if asked for, and no other rows: a
+    copy of a template file, or the template database emptied.
 
     On SQLite it is the same file for every test, replaced (a new file, not the old one
     overwritten: a connection a test left open keeps its own), so every test's database has
     the same URL, as on PostgreSQL: see tests/conftest.py `KeptEngine`."""
-    if seed is not None and (with_reference, seed_name) not in templates.seeded:
-        templates.seeded[with_reference, seed_name] = _seeded_template(
-            templates, with_reference=with_reference, seed_name=seed_name, seed=seed
-        )
-    seeded = templates.seeded.get((with_reference, seed_name)) if seed is not None else None
     if ON_SQLITE:
-        if isinstance(seeded, str):
-            source = seeded
-        else:
-            template = make_url(templates.reference_url if with_reference else templates.empty_url)
-            assert template.database is not None
-            source = template.database
+        template = make_url(templates.reference_url if with_reference else templates.empty_url)
+        assert template.database is not None
         target = sqlite_directory(templates) / "test.db"
         for path in (target, *(target.with_name(target.name + end) for end in ("-wal", "-shm"))):
             path.unlink(missing_ok=True)
-        shutil.copyfile(source, target)
+        shutil.copyfile(template.database, target)
         return sqlite_url(target)
-    _empty_postgres(
-        templates, with_reference=with_reference, seeded=seeded if isinstance(seeded, tuple) else ()
-    )
-    return templates.empty_url
-
-
-def _seeded_template(
-    templates: Templates, *, with_reference: bool, seed_name: str, seed: Seed
-) -> str | tuple[tuple[str, str], ...]:
-    """On SQLite a template file with the seed's rows; on PostgreSQL the tables it wrote to,
-    copied under names of the seed's own (no test looking for a table by its name finds
-    them)."""
-    url = clean_database(templates, with_reference=with_reference)
-    engine = create_db_engine(Settings(_env_file=None, database_url=url))
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            seed(session)
-    finally:
-        engine.dispose()
-    if ON_SQLITE:
-        template = sqlite_directory(templates) / f"seeded-{int(with_reference)}-{seed_name}.db"
-        shutil.move(make_url(url).database or "", template)
-        return str(template)
-    assert templates.cleaner is not None
-    prefix = f"seeded_{int(with_reference)}_{seed_name}_"
-    with templates.cleaner.begin() as connection:
-        # Only rows beyond the reference data are copied back, and the sequences restart
-        # where emptying leaves them: a seed that changed either would start tests elsewhere.
-        written = [t for t in _tables_with_rows(connection) if t not in templates.reference_tables]
-        advanced = connection.execute(
-            sa.text(
-                "SELECT count(*) FROM pg_sequences WHERE schemaname = 'public' "
-                "AND last_value IS NOT NULL"
-            )
-        ).scalar_one()
-        assert advanced == 0, f"seed {seed_name!r} advanced a sequence"
-        for table in written:
-            copy = f'CREATE TABLE "{REFERENCE_SCHEMA}"."{prefix}{table}" AS SELECT * FROM "{table}"'  # noqa: S608
-            connection.execute(sa.text(copy))
-    return tuple((table, prefix + table) for table in written)
-
-
-def _empty_postgres(
-    templates: Templates, *, with_reference: bool, seeded: tuple[tuple[str, str], ...]
-) -> None:
     assert templates.cleaner is not None
     # Table and sequence names come from the metadata and the catalog, never from input.
     # Replica mode skips triggers (among them the audit log's append-only guard) and
@@ -247,11 +174,8 @@ def _empty_postgres(
             f'INSERT INTO "{table}" SELECT * FROM "{REFERENCE_SCHEMA}"."{table}"'  # noqa: S608
             for table in (templates.reference_tables if with_reference else ())
         ),
-        *(
-            f'INSERT INTO "{table}" SELECT * FROM "{REFERENCE_SCHEMA}"."{copy}"'  # noqa: S608
-            for table, copy in seeded
-        ),
     ]
     with templates.cleaner.begin() as connection:
         # One round trip for all of them.
         connection.exec_driver_sql(";\n".join(statements))
+    return templates.empty_url

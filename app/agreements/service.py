@@ -117,11 +117,10 @@ _LISTED_BY = aliased(AgreementParty, name="listed_by")
 # How a list by a party changed since a time is read, page by page: walking the party's
 # agreements in order, from the page's cursor or from the oldest one changed since if later,
 # when of the next this many enough changed to fill the page (the cheapest when changes are
-# dense); otherwise sorting the party's rows changed since, found by the index of
-# changes, when fewer than this many (the cheapest when they are few, or lie far apart);
-# otherwise as the engine plans it.
+# dense); otherwise sorting the party's rows changed since, found by the index of changes
+# (the cheapest when they are few, or lie far apart: a sort of their index entries alone,
+# never of more rows than the party has).
 _WALK_PROBED = 2000
-_SORTED_CHANGES_AT_MOST = 5000
 
 
 def _party_filters(filters: AgreementFilters) -> list[tuple[str, PartyRole | None]]:
@@ -150,9 +149,14 @@ def _changed_since(
     )
     if after is not None:
         changed = changed.where(col(AgreementParty.created_at) >= after)
-    # OFFSET keeps both engines from merging this into the page's query, where they would
-    # rather walk all the country's agreements in order, guessing the changes spread evenly.
-    changed = changed.offset(0)
+    # Sorted here, so that a page joins its agreements to the first rows only: sorted after
+    # the join, PostgreSQL would read every agreement changed since (28,648 for the
+    # Philippines at 1M: 150 ms against 25). OFFSET keeps both engines from merging this
+    # into the page's query, where they would rather walk all the country's agreements in
+    # order, guessing the changes spread evenly.
+    changed = changed.order_by(
+        col(AgreementParty.created_at), col(AgreementParty.agreement_id)
+    ).offset(0)
     return aliased(AgreementParty, changed.subquery("listed_by"), name="listed_by")
 
 
@@ -192,21 +196,6 @@ def _oldest_changed(session: Session, country: str, since: datetime) -> datetime
     return found
 
 
-def _few_changed_since(
-    session: Session, country: str, since: datetime, after: datetime | None
-) -> bool:
-    """Whether few enough of the country's party rows changed since `since` (from the page's
-    cursor `after` on) to be sorted for a page: counted on the index of changes, never past
-    `_SORTED_CHANGES_AT_MOST`."""
-    changed = select(AgreementParty.agreement_id).where(
-        col(AgreementParty.country) == country, col(AgreementParty.updated_at) >= since
-    )
-    if after is not None:
-        changed = changed.where(col(AgreementParty.created_at) >= after)
-    bounded = changed.limit(_SORTED_CHANGES_AT_MOST).subquery()
-    return session.exec(select(func.count()).select_from(bounded)).one() < _SORTED_CHANGES_AT_MOST
-
-
 class _Plan(NamedTuple):
     """How a list of agreements is read."""
 
@@ -242,9 +231,7 @@ def _plan(
         if _walk_finds_changes(session, country, role, since, oldest, wanted):
             return _Plan(_LISTED_BY, start=oldest)
         after = oldest
-    if _few_changed_since(session, country, since, after):
-        return _Plan(_changed_since(country, role, since, after))
-    return _Plan(None)
+    return _Plan(_changed_since(country, role, since, after))
 
 
 def select_listed(

@@ -151,12 +151,16 @@ def may_see_deleted(principal: Principal) -> bool:
 
 
 def visible_to(
-    model: type[Record] | type[ChangeEvent], principal: Principal
+    model: type[Record] | type[ChangeEvent], principal: Principal, organisation_id: Any = None
 ) -> sa.ColumnElement[bool]:
-    """Rows (records, or change events by the visibility they kept) the caller may see."""
+    """Rows (records, or change events by the visibility they kept) the caller may see; its
+    organisation named by `organisation_id` where given (a bound parameter of a statement
+    built once), else by its id."""
     if principal.is_secretariat:
         return sa.true()
-    return open_or_owned(model, principal.organisation.id)
+    return open_or_owned(
+        model, principal.organisation.id if organisation_id is None else organisation_id
+    )
 
 
 def open_or_owned(
@@ -253,20 +257,9 @@ def _row_named(kind: RecordKind[Any], principal: Principal) -> sa.Select[Any]:
     statement = _ROWS_NAMED.get(key)
     if statement is None:
         model = kind.model
-        seen = (
-            sa.true()
-            if principal.is_secretariat
-            else open_or_owned(model, sa.bindparam("organisation_id"))
-        )
-        statement = _rows_where(
-            kind,
-            sa.and_(
-                col(model.id) == sa.bindparam("record_id"),
-                seen,
-                col(model.deleted_at).is_(None),
-            ),
-        )
-        _ROWS_NAMED[key] = statement
+        seen = visible_to(model, principal, organisation_id=sa.bindparam("organisation_id"))
+        named = col(model.id) == sa.bindparam("record_id")
+        statement = _ROWS_NAMED[key] = _rows_where(kind, _found_among(kind, named, seen))
     return statement
 
 
@@ -287,12 +280,20 @@ def _found(
     *,
     deleted: bool = False,
 ) -> sa.ColumnElement[bool]:
+    return _found_among(kind, where, kind.visible(principal), deleted=deleted)
+
+
+def _found_among(
+    kind: RecordKind[Any],
+    where: sa.ColumnElement[bool],
+    visible: sa.ColumnElement[bool],
+    *,
+    deleted: bool = False,
+) -> sa.ColumnElement[bool]:
+    """`where`, among the records `visible` lets the caller find: those not deleted, or with
+    `deleted` those deleted."""
     deleted_at = col(kind.model.deleted_at)
-    return sa.and_(
-        where,
-        kind.visible(principal),
-        deleted_at.is_not(None) if deleted else deleted_at.is_(None),
-    )
+    return sa.and_(where, visible, deleted_at.is_not(None) if deleted else deleted_at.is_(None))
 
 
 def _not_found(kind: RecordKind[Any]) -> NotFoundError:

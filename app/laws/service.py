@@ -24,7 +24,7 @@ from app.laws.models import (
 from app.records import links
 from app.records import service as records
 from app.records.changes import dates_in_order, refuse_nulls, unique, unique_lists
-from app.records.service import RecordKind
+from app.records.service import ChildRows, RecordKind
 from app.search.models import SearchPart
 from app.treaties import service as treaties
 
@@ -91,7 +91,7 @@ def _with_links(session: Session, laws: list[dict[str, Any]]) -> None:
         by_id[law_id]["agreement_ids"].append(agreement_id)
 
 
-def _link_rows(law: Law) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
+def _link_rows(law: Law) -> ChildRows:
     return [
         (
             LawInstrument.__table__,  # type: ignore[attr-defined]

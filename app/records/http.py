@@ -240,14 +240,16 @@ class _RememberedBeforeSent(Response):
         await super().__call__(scope, receive, send)
 
 
-def answer(content: dict[str, Any], response: Response) -> Response:
+def answer(
+    content: dict[str, Any], response: Response, status_code: int = status.HTTP_200_OK
+) -> Response:
     """`content`, the JSON form of a model dumped once validated, as the JSON answer, with
     the headers set on `response`.
 
     The route still declares the model (for the OpenAPI), but FastAPI does not validate and
     serialise it again, a second pass over every record it holds.
     """
-    answered = Response(to_json(content), media_type="application/json")
+    answered = Response(to_json(content), status_code, media_type="application/json")
     # After the body's own headers, where FastAPI puts those of `response`.
     answered.headers.raw.extend(response.headers.raw)
     return answered
@@ -311,9 +313,8 @@ def created(
     """A new record as the caller may read it (201), with its ETag and the Location it can be
     read at; answered as in `answer`, which spares FastAPI's validation a thread hop."""
     response.headers["Location"] = url_of(request, f"read_{kind.name}", **path_params)
-    answered = answer(present(response, session, principal, kind, row, new=True), response)
-    answered.status_code = status.HTTP_201_CREATED
-    return answered
+    readable = present(response, session, principal, kind, row, new=True)
+    return answer(readable, response, status.HTTP_201_CREATED)
 
 
 Presenter = Callable[[Session, list[Any]], list[dict[str, Any]]]

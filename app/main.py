@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.api import include_api
+from app.core.admission import Admission
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, reading_engine, writing_engine
 from app.core.errors import (
@@ -179,7 +180,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def serve_with(app: FastAPI, settings: Settings) -> None:
-    """Give `app` what its requests read from its state: settings, database and rate limits.
+    """Give `app` what its requests read from its state: settings, database, admission and
+    rate limits.
 
     Everything else `settings` decides (body limit, CORS) is fixed when the app is created.
     """
@@ -188,6 +190,9 @@ def serve_with(app: FastAPI, settings: Settings) -> None:
     app.state.engine = engine
     app.state.reading_engine = reading_engine(engine)
     app.state.writing_engine = writing_engine(engine)
+    app.state.admission = Admission(
+        settings.max_requests_in_progress, settings.max_request_wait_seconds
+    )
     app.state.rate_limiter = RateLimiter(settings.redis_url or "memory://")
     app.state.rate_limits = RateLimits.from_settings(settings)
 

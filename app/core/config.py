@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     database_connect_timeout_seconds: int = Field(default=5, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=15_000, ge=0)
+    max_requests_in_progress: int = Field(
+        default=4,
+        ge=1,
+        description="Requests a worker works on at once; the others wait in line, in order of "
+        "arrival. More at once only share the same core, each finishing later. Keep it at or "
+        "below the pool size, so that a request let in never waits for a connection.",
+    )
+    max_request_wait_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a request waits in line before it is answered 503.",
+    )
 
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     jwt_issuer: str = "caucus-oversight-api"

@@ -129,6 +129,17 @@ class ServiceUnavailableError(DomainError):
     status = 503
 
 
+# A queue that was too long has usually drained by then.
+BUSY_RETRY_AFTER_SECONDS = 1
+
+
+class ServiceBusyError(ServiceUnavailableError):
+    """More requests waited to be let in than the service could take in time."""
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+
+
 def problem_response(
     request: Request,
     status: int,

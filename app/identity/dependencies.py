@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from sqlmodel import Session
 
+from app.core.admission import Admission
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import AuthenticationError, PermissionDeniedError
@@ -100,22 +101,35 @@ def _needs_authentication(dependant: Dependant) -> bool:
 
 
 class AuthenticatedRoute(APIRoute):
-    """Authenticate before FastAPI reads the request body.
+    """Authenticate before FastAPI reads the request body, and let the request in (see
+    `app.core.admission`) only once its body has arrived.
 
     FastAPI parses a JSON body before it solves any dependency, so without this a caller with
-    no valid token who sends a broken body would get 422, not 401.
+    no valid token who sends a broken body would get 422, not 401. A body read after the
+    request was let in would let a slow upload hold a place others wait for.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-        if self.body_field is None or not _needs_authentication(self.dependant):
-            return handler
+        handler = self.admitted_handler()
+        takes_body = self.body_field is not None
+        authenticate_first = takes_body and _needs_authentication(self.dependant)
 
-        async def authenticate_then_handle(request: Request) -> Response:
-            await authenticate_request(request)
-            return await handler(request)
+        async def admit_then_handle(request: Request) -> Response:
+            admission: Admission = request.app.state.admission
+            if authenticate_first:
+                async with admission.admitted():
+                    await authenticate_request(request)
+            if takes_body:
+                await request.body()
+            async with admission.admitted():
+                return await handler(request)
 
-        return authenticate_then_handle
+        return admit_then_handle
+
+    def admitted_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """What runs once the request is let in: FastAPI's handler, and what a subclass wraps
+        around it."""
+        return super().get_route_handler()
 
 
 async def require_scopes(

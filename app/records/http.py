@@ -96,8 +96,8 @@ class RecordRoute(AuthenticatedRoute):
     # the record now (see `record_route`).
     kind: RecordKind[Any] | None = None
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    def admitted_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().admitted_handler()
         if not _honours_idempotency(self.dependant):
             return handler
 

@@ -9,6 +9,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from sqlmodel import Session
+from starlette.requests import ClientDisconnect
 
 from app.core.admission import Admission
 from app.core.config import Settings
@@ -120,7 +121,11 @@ class AuthenticatedRoute(APIRoute):
                 async with admission.admitted():
                     await authenticate_request(request)
             if takes_body:
-                await request.body()
+                try:
+                    await request.body()
+                except ClientDisconnect:
+                    # Gone before its body arrived: no one hears the answer, nothing was done.
+                    return Response(status_code=400)
             async with admission.admitted():
                 return await handler(request)
 

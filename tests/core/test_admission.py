@@ -1,13 +1,17 @@
 """Admission: a few requests in progress at once, the others let in in order of arrival, none
 waiting for ever, and none held in line by a slow upload or a health check."""
 
+import logging
 from collections.abc import AsyncIterator
 
 import anyio
 import httpx2
 import pytest
 from fastapi import FastAPI
+from sqlmodel import Session, func, select
+from starlette.types import Message
 
+from app.agreements.models import Agreement
 from app.core.admission import Admission
 from app.core.config import Settings
 from app.core.errors import PROBLEM_MEDIA_TYPE, ServiceBusyError
@@ -133,3 +137,45 @@ async def test_a_slow_upload_holds_no_place_while_its_body_arrives(
         assert (await client.get(COUNTRIES, headers=admin_headers)).status_code == 200
         finish.set()
     assert created[0].status_code == 201, created[0].text
+
+
+async def test_a_caller_gone_before_its_body_arrived_is_let_go_without_an_error(
+    reference: None,
+    app: FastAPI,
+    admin_headers: dict[str, str],
+    session: Session,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    headers = {**admin_headers, "Content-Type": "application/json"}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": AGREEMENTS,
+        "raw_path": AGREEMENTS.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("test", 80),
+    }
+    arriving = iter(
+        [
+            {"type": "http.request", "body": b'{"title": "Memor', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return next(arriving)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert session.exec(select(func.count()).select_from(Agreement)).one() == 0

@@ -102,12 +102,13 @@ def _needs_authentication(dependant: Dependant) -> bool:
 
 
 class AuthenticatedRoute(APIRoute):
-    """Authenticate before FastAPI reads the request body, and let the request in (see
-    `app.core.admission`) only once its body has arrived.
+    """Let a request in (see `app.core.admission`) once its body has arrived, and authenticate
+    it before FastAPI parses that body.
 
-    FastAPI parses a JSON body before it solves any dependency, so without this a caller with
-    no valid token who sends a broken body would get 422, not 401. A body read after the
-    request was let in would let a slow upload hold a place others wait for.
+    A body read after the request was let in would let a slow upload hold a place others wait
+    for; it is read as bytes, and checked for nothing but its size, before anyone is known.
+    FastAPI parses a JSON body before it solves any dependency, so without authenticating
+    first a caller with no valid token who sends a broken body would get 422, not 401.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -116,17 +117,16 @@ class AuthenticatedRoute(APIRoute):
         authenticate_first = takes_body and _needs_authentication(self.dependant)
 
         async def admit_then_handle(request: Request) -> Response:
-            admission: Admission = request.app.state.admission
-            if authenticate_first:
-                async with admission.admitted():
-                    await authenticate_request(request)
             if takes_body:
                 try:
                     await request.body()
                 except ClientDisconnect:
                     # Gone before its body arrived: no one hears the answer, nothing was done.
                     return Response(status_code=400)
+            admission: Admission = request.app.state.admission
             async with admission.admitted():
+                if authenticate_first:
+                    await authenticate_request(request)
                 return await handler(request)
 
         return admit_then_handle

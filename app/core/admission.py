@@ -4,8 +4,8 @@ A worker has one core's worth of Python to give. Requests let in beyond a few do
 sooner: they take turns at the interpreter lock and the connection pool with the ones already
 in, so every one of them finishes late, and the slowest very late. Letting in a few at a time, in
 the order they came, keeps each request's time near the time its own work takes plus its wait in
-line: at 32 concurrent writers on PostgreSQL, the p99 of a create fell from 420 to 228 ms, and
-throughput rose by a quarter (bench/README.md, 4 December).
+line: at 32 concurrent writers on PostgreSQL 100k, a create's p99 fell from 375 to 237 ms
+(bench/README.md, 4 December).
 """
 
 from collections.abc import AsyncIterator

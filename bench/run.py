@@ -48,6 +48,10 @@ API = "/api/v1"
 # second keeps the limiter's own cost (one moving window per caller) as it is in production.
 RATE_LIMIT = "1000000/second"
 PAGES_PER_COUNTRY = 4
+PAGE_SIZE = 50
+# The changes a syncing partner asks for: as many at every size (what changed in a week is a
+# count of writes, not a share of the record), so that a page at 10k asks as much as at 1M.
+CHANGES_SINCE_SYNC = 5_000
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -188,6 +192,13 @@ def walk(base: str, path: str, token: str, pages: int) -> Iterator[tuple[str, di
         path = with_query(path, cursor=page["next_cursor"])
 
 
+def full(page: dict[str, Any]) -> bool:
+    """Whether a page shows as many records as a page can. Only full pages are asked for: a
+    small country's last page at 10k is less work than any page at 1M, and the comparison of
+    sizes would measure that instead of the size."""
+    return len(page["items"]) == PAGE_SIZE
+
+
 def with_query(path: str, **values: str) -> str:
     parts = urllib.parse.urlsplit(path)
     query = dict(urllib.parse.parse_qsl(parts.query)) | values
@@ -208,13 +219,13 @@ def harvest(base: str, description: dict[str, Any], work: Path) -> dict[str, Pat
             law_countries = list(
                 connection.scalars(sa.text("SELECT DISTINCT country FROM laws ORDER BY country"))
             )
-            # A time a few percent of the records were changed after, as a syncing partner asks.
+            # A time the last CHANGES_SINCE_SYNC changes were made after.
             since = connection.scalar(
                 sa.text(
                     "SELECT updated_at FROM agreements "
                     "ORDER BY updated_at DESC LIMIT 1 OFFSET :skip"
                 ),
-                {"skip": max(1, description["n"] // 20)},
+                {"skip": min(CHANGES_SINCE_SYNC, description["n"] // 2)},
             )
     finally:
         engine.dispose()
@@ -224,14 +235,17 @@ def harvest(base: str, description: dict[str, Any], work: Path) -> dict[str, Pat
     ids: list[str] = []
     for country in agreement_countries:
         for query in ({"country": country}, {"country": country, "updated_since": since_text}):
-            start = f"{API}/agreements?" + urllib.parse.urlencode({**query, "limit": "50"})
+            start = f"{API}/agreements?" + urllib.parse.urlencode({**query, "limit": PAGE_SIZE})
             for path, page in walk(base, start, token, PAGES_PER_COUNTRY):
-                lists.append(path)
+                if full(page):
+                    lists.append(path)
                 ids += [item["id"] for item in page["items"]]
     law_lists: list[str] = []
     for country in law_countries:
-        start = f"{API}/laws?" + urllib.parse.urlencode({"country": country, "limit": "50"})
-        law_lists += [path for path, _ in walk(base, start, token, PAGES_PER_COUNTRY)]
+        start = f"{API}/laws?" + urllib.parse.urlencode({"country": country, "limit": PAGE_SIZE})
+        law_lists += [
+            path for path, page in walk(base, start, token, PAGES_PER_COUNTRY) if full(page)
+        ]
     rng = random.Random(8)
     terms = (
         rng.sample(seed.COMMON, 6)

@@ -34,9 +34,8 @@ class Admission:
             await self._places.acquire_on_behalf_of(borrower)
         if waiting.cancelled_caught:
             raise ServiceBusyError(
-                f"The service is busy: this request waited {self.wait_seconds:g} s for its turn. "
-                "Retry shortly: with If-Match, or the same Idempotency-Key, a retried write is "
-                "safe."
+                f"The service is busy: this request waited {self.wait_seconds:g} s for its turn "
+                "and nothing of it was done. Retry shortly."
             )
         try:
             yield

@@ -101,6 +101,9 @@ def _needs_authentication(dependant: Dependant) -> bool:
     )
 
 
+_METHODS_WITH_BODIES = frozenset({"POST", "PUT", "PATCH"})
+
+
 class AuthenticatedRoute(APIRoute):
     """Let a request in (see `app.core.admission`) once its body has arrived, and authenticate
     it before FastAPI parses that body.
@@ -113,8 +116,11 @@ class AuthenticatedRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = self.admitted_handler()
-        takes_body = self.body_field is not None
-        authenticate_first = takes_body and _needs_authentication(self.dependant)
+        # Some read their body themselves (a CSV import), so the method says, not the fields.
+        takes_body = self.body_field is not None or not _METHODS_WITH_BODIES.isdisjoint(
+            self.methods or ()
+        )
+        authenticate_first = self.body_field is not None and _needs_authentication(self.dependant)
 
         async def admit_then_handle(request: Request) -> Response:
             if takes_body:

@@ -15,7 +15,9 @@ from app.agreements.models import Agreement
 from app.core.admission import Admission
 from app.core.config import Settings
 from app.core.errors import PROBLEM_MEDIA_TYPE, ServiceBusyError
+from app.imports.models import ImportType
 from tests.agreements.helpers import AGREEMENTS, body
+from tests.imports.helpers import IMPORTS, file_of
 
 pytestmark = pytest.mark.anyio
 
@@ -112,10 +114,29 @@ async def test_health_checks_are_answered_while_every_place_is_taken(
             assert (await client.get(probe)).status_code == 200, probe
 
 
+@pytest.mark.parametrize(
+    ("path", "media_type", "content", "status"),
+    [
+        (AGREEMENTS, "application/json", httpx2.Response(200, json=body()).content, 201),
+        # The import reads its body itself, not as a body FastAPI parses.
+        (
+            f"{IMPORTS}?type=laws&dry_run=true",
+            "text/csv",
+            file_of(ImportType.laws).encode(),
+            200,
+        ),
+    ],
+    ids=["json", "csv"],
+)
 async def test_a_slow_upload_holds_no_place_while_its_body_arrives(
-    reference: None, client: httpx2.AsyncClient, admin_headers: dict[str, str]
+    reference: None,
+    client: httpx2.AsyncClient,
+    admin_headers: dict[str, str],
+    path: str,
+    media_type: str,
+    content: bytes,
+    status: int,
 ) -> None:
-    content = httpx2.Response(200, json=body()).content
     half_sent, finish = anyio.Event(), anyio.Event()
 
     async def slowly() -> AsyncIterator[bytes]:
@@ -124,19 +145,19 @@ async def test_a_slow_upload_holds_no_place_while_its_body_arrives(
         await finish.wait()
         yield content[len(content) // 2 :]
 
-    created: list[httpx2.Response] = []
+    answered: list[httpx2.Response] = []
 
-    async def create() -> None:
-        headers = {**admin_headers, "Content-Type": "application/json"}
-        created.append(await client.post(AGREEMENTS, content=slowly(), headers=headers))
+    async def upload() -> None:
+        headers = {**admin_headers, "Content-Type": media_type}
+        answered.append(await client.post(path, content=slowly(), headers=headers))
 
     async with anyio.create_task_group() as requests:
-        requests.start_soon(create)
+        requests.start_soon(upload)
         await half_sent.wait()
         # Had the upload taken the only place, this would wait its turn and be refused.
         assert (await client.get(COUNTRIES, headers=admin_headers)).status_code == 200
         finish.set()
-    assert created[0].status_code == 201, created[0].text
+    assert answered[0].status_code == status, answered[0].text
 
 
 async def test_a_caller_gone_before_its_body_arrived_is_let_go_without_an_error(

@@ -76,8 +76,6 @@ def _identify(
 
 
 def _authenticate_before_body(request: Request, token: str | None) -> None:
-    if getattr(request.state, "principal", None) is not None:
-        return
     if token is None:
         raise AuthenticationError("Not authenticated: send a bearer token.")
     state = request.app.state
@@ -89,6 +87,11 @@ def _authenticate_before_body(request: Request, token: str | None) -> None:
 
 async def authenticate_request(request: Request) -> Principal:
     """Authenticate outside the dependency system; endpoints then find the principal cached."""
+    # Asked again by what wraps an endpoint (an Idempotency-Key's replay) once the route has
+    # authenticated: found here, it costs no thread hop.
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
     token = await oauth2_scheme(request)
     await run_in_threadpool(_authenticate_before_body, request, token)
     principal: Principal = request.state.principal

@@ -5,9 +5,10 @@ from sqlmodel import Field, SQLModel
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParamsDep, page_response
+from app.core.pagination import Page, PageParamsDep, link_next
 from app.core.schemas import CommaSeparated, SearchText
 from app.identity.dependencies import AuthenticatedRoute, ReadPrincipal
+from app.records.http import answer, url_of
 from app.search import service
 from app.search.models import SearchHit, SearchType
 
@@ -33,6 +34,7 @@ class SearchQuery(SQLModel):
 @router.get(
     "",
     summary="Search the records",
+    response_model=Page[SearchHit],
     responses=problem_responses(401, 403, 422, 429),
 )
 def search(
@@ -42,20 +44,22 @@ def search(
     response: Response,
     page: PageParamsDep,
     query: Annotated[SearchQuery, Query()],
-) -> Page[SearchHit]:
+) -> Response:
     """Agreements, laws, field-visit reports, activities, recommendations and parliamentarians
-    that hold the words, best match first, each with the words around its first match."""
+    that hold the words: those whose names hold them all first, then the rest, each the most
+    recently written first; each with the words around its first match."""
     hits = service.search(session, principal=principal, q=query.q, types=query.types, params=page)
+    # Each hit is of plain values already, as `SearchHit`'s JSON has them: validating a page of
+    # them (twice, as the page and as the response) cost as much as finding them.
     items = [
-        SearchHit(
-            type=hit.type,
-            id=hit.id,
-            title=hit.title,
-            snippet=hit.snippet,
-            link=str(request.url_for(f"read_{hit.type.value}", record_id=hit.id)),
-        )
+        {
+            "type": hit.type,
+            "id": hit.id,
+            "title": hit.title,
+            "snippet": hit.snippet,
+            "link": url_of(request, f"read_{hit.type.value}", record_id=hit.id),
+        }
         for hit in hits.items
     ]
-    return page_response(
-        request, response, Page(items=items, next_cursor=hits.next_cursor), SearchHit
-    )
+    link_next(request, response, hits.next_cursor)
+    return answer({"items": items, "next_cursor": hits.next_cursor}, response)

@@ -134,8 +134,9 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_timeout=settings.database_pool_timeout_seconds,
         connect_args={
             "connect_timeout": settings.database_connect_timeout_seconds,
-            # A statement here takes milliseconds; compiling one costs more. A search ranking
-            # many matches crosses jit_above_cost and would spend seconds compiling.
+            # A statement here takes milliseconds; compiling one costs more. A statement the
+            # planner thinks reads many rows crosses jit_above_cost and would spend seconds
+            # compiling.
             "options": "-c jit=off",
         },
     )

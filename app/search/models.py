@@ -36,7 +36,8 @@ RECORD_PART = "record"
 
 @dataclass(frozen=True, slots=True)
 class SearchPart:
-    """What a record gives the index: `names` weigh more than `texts` in the ranking."""
+    """What a record gives the index: a part whose `names` hold every word ranks before those
+    found by their `texts`."""
 
     title: str
     names: Sequence[str | None] = ()
@@ -50,9 +51,10 @@ class SearchEntry(SQLModel, table=True):
     """A searchable part of a record, in the words it was written in and as tokens.
 
     The engine's own index reads the tokens: on SQLite the FTS5 table `search_fts`, kept in step
-    by triggers; on PostgreSQL a GIN index of their tsvector, the column `document` PostgreSQL
-    computes from them. None is in this metadata, since SQLite has no tsvector and autogenerate
-    can see neither index (see `unmodelled`); migrations 0009 and 0014 make them.
+    by triggers; on PostgreSQL GIN indexes of their tsvectors, the columns `document` (names and
+    texts) and `name_document` (names alone) PostgreSQL computes from them. None is in this
+    metadata, since SQLite has no tsvector and autogenerate can see neither index (see
+    `unmodelled`); migrations 0009, 0014 and 0017 make them.
     """
 
     __tablename__ = "search_entries"
@@ -80,23 +82,25 @@ class SearchEntry(SQLModel, table=True):
 FTS_TABLE = "search_fts"
 DOCUMENT_INDEX = "ix_search_entries_document"
 DOCUMENT_COLUMN = "document"
+NAME_DOCUMENT_INDEX = "ix_search_entries_name_document"
+NAME_DOCUMENT_COLUMN = "name_document"
 
 
 def unmodelled(name: str | None, type_: str, parent_names: object) -> bool:
     """Whether a database object is one of the engines' own search indexes, which migrations
-    0009 and 0014 make outside the metadata (FTS5's table and its shadow tables; PostgreSQL's
-    tsvector column and its GIN index)."""
+    0009, 0014 and 0017 make outside the metadata (FTS5's table and its shadow tables;
+    PostgreSQL's tsvector columns and their GIN indexes)."""
     if name is None:
         return False
     if type_ == "table":
         return name == FTS_TABLE or name.startswith(FTS_TABLE + "_")
     if type_ == "column":
         return (
-            name == DOCUMENT_COLUMN
+            name in (DOCUMENT_COLUMN, NAME_DOCUMENT_COLUMN)
             and isinstance(parent_names, dict)
             and parent_names.get("table_name") == SearchEntry.__tablename__
         )
-    return type_ == "index" and name == DOCUMENT_INDEX
+    return type_ == "index" and name in (DOCUMENT_INDEX, NAME_DOCUMENT_INDEX)
 
 
 class SearchHit(SQLModel):

@@ -1,22 +1,32 @@
 """One full-text search across the oversight records, on SQLite FTS5 or PostgreSQL alike.
 
-Both engines read tokens this package makes (see `text`), so they find the same records; each
-ranks by its own measure (BM25, ts_rank), with names and titles weighing ten times the rest. A
-record is found once, by its best-ranked part that the caller may find: its own text, or a
-testimony, which only those who may read it find.
+Both engines read tokens this package makes (see `text`), so they find the same records, and
+rank them alike: first the records with a part whose names (a title, a name) hold every word,
+then the others, each the most recently written first. A record is found once, by its
+first-ranked part that the caller may find: its own text, or a testimony, which only those who
+may read it find.
+
+The order is one an index walks: the entries in the order they were written, newest first,
+sifted by the engine's word index, so that a page is found by reading about as many entries as
+it shows, however many match. A score of each match (BM25, ts_rank) had to be computed for
+every match before the first page could be known: seconds for a frequent word at 100,000
+records.
 """
 
+import heapq
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col, select
 
 from app.activities import service as activities
 from app.agreements import service as agreements
+from app.core.errors import InvalidInputError
 from app.core.pagination import MAX_LIMIT, PageParams, decode_values, encode_cursor
 from app.field_visits import service as field_visits
 from app.identity.service import Principal
@@ -25,7 +35,14 @@ from app.members import service as members
 from app.recommendations import service as recommendations
 from app.records.service import RecordKind
 from app.search import index
-from app.search.models import DOCUMENT_COLUMN, FTS_TABLE, Audience, SearchEntry, SearchType
+from app.search.models import (
+    DOCUMENT_COLUMN,
+    FTS_TABLE,
+    NAME_DOCUMENT_COLUMN,
+    Audience,
+    SearchEntry,
+    SearchType,
+)
 from app.search.text import Term, query_terms, snippet
 
 KINDS: dict[SearchType, RecordKind[Any]] = {
@@ -37,7 +54,12 @@ KINDS: dict[SearchType, RecordKind[Any]] = {
     SearchType.parliamentarian: members.KIND,
 }
 
-NAME_WEIGHT = 10.0
+
+class Tier(IntEnum):
+    """Where a part holds every word; the hits of one tier come before those of the next."""
+
+    names = 1
+    texts = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +76,14 @@ class Hits:
     next_cursor: str | None
 
 
-def _fts_query(terms: list[Term]) -> str:
-    """FTS5's query: each term a quoted phrase (tokens never hold quotes), all of them."""
-    return " ".join(f'"{" ".join(term.tokens)}"' + ("*" if term.prefix else "") for term in terms)
+def _fts_query(terms: list[Term], tier: Tier | None) -> str:
+    """FTS5's query: each term a quoted phrase (tokens never hold quotes), all of them; in the
+    names, in the texts but not all in the names, or anywhere (`tier` None)."""
+    every = " ".join(f'"{" ".join(term.tokens)}"' + ("*" if term.prefix else "") for term in terms)
+    if tier is None:
+        return every
+    in_names = f"name_terms : ({every})"
+    return in_names if tier is Tier.names else f"({every}) NOT {in_names}"
 
 
 def _tsquery(terms: list[Term]) -> str:
@@ -73,34 +100,57 @@ def _tsquery(terms: list[Term]) -> str:
 _FTS = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
 
 
-def _bm25() -> sa.ColumnElement[float]:
-    # BM25 is lower for better matches, and only works where FTS5 reads its own table.
-    return -sa.func.bm25(sa.literal_column(FTS_TABLE), NAME_WEIGHT, 1.0)
+# The words a statement is run with, by name: statements are built once for many searches.
+_FTS_QUERY = {Tier.names: "fts_in_names", Tier.texts: "fts_in_texts", None: "fts_anywhere"}
+_WORDS = "words"
 
 
-def _fts_match(terms: list[Term]) -> sa.ColumnElement[bool]:
-    return sa.literal_column(FTS_TABLE).op("MATCH")(_fts_query(terms))
+def _words(terms: list[Term]) -> dict[str, str]:
+    """The values of the words' parameters, on either engine."""
+    return {_WORDS: _tsquery(terms)} | {
+        name: _fts_query(terms, tier) for tier, name in _FTS_QUERY.items()
+    }
 
 
-def _scored(
-    session: Session, terms: list[Term], entry: type[SearchEntry]
-) -> tuple[sa.Select[Any], sa.ColumnElement[float]]:
-    """The entries (of the table or an alias of it) that match, and their score: the higher,
-    the better; to narrow and select from."""
-    if session.get_bind().dialect.name == "sqlite":
-        matched: sa.Select[Any] = (
-            sa.select(col(entry.id).label("entry_id"))
-            .select_from(_FTS.join(entry, col(entry.id) == _FTS.c.rowid))
-            .where(_fts_match(terms))
+def _fts_match(tier: Tier | None) -> sa.ColumnElement[bool]:
+    return sa.literal_column(FTS_TABLE).op("MATCH")(sa.bindparam(_FTS_QUERY[tier], type_=sa.Text))
+
+
+def _matches(
+    on_sqlite: bool, entry: type[SearchEntry], tier: Tier | None, *, planned: bool = False
+) -> sa.ColumnElement[bool]:
+    """Whether an entry (of the table or an alias of it) holds the words as `tier` says;
+    `planned` where the words should choose how PostgreSQL finds the entries."""
+    if on_sqlite:
+        # Its own FTS5 table, looked up by the entry's id; named as the one a page reads from,
+        # so only `rowid` says which is meant.
+        return (
+            sa.exists()
+            .where(_FTS.c.rowid == col(entry.id), _fts_match(tier))
+            .correlate_except(_FTS)
         )
-        return matched, _bm25()
-    # The tsvector PostgreSQL keeps of each entry (migration 0014), read as it is stored.
+    # The tsvectors PostgreSQL keeps of each entry (migrations 0014 and 0017).
     name = sa.inspect(entry).selectable.name
-    document: sa.ColumnElement[Any] = sa.literal_column(f"{name}.{DOCUMENT_COLUMN}")
-    query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), _tsquery(terms))
-    # As a double, the score the cursor carries compares equal to itself.
-    score: sa.ColumnElement[float] = sa.cast(sa.func.ts_rank(document, query), sa.Double())
-    return sa.select(col(entry.id).label("entry_id")).where(document.op("@@")(query)), score
+    # Where they choose the plan, written into the statement, not sent apart: psycopg prepares
+    # a statement run five times, and PostgreSQL then plans it once for any words, walking the
+    # whole index for rare ones. Elsewhere sent apart, so that the statement is prepared.
+    words = sa.bindparam(_WORDS, type_=sa.Text, literal_execute=planned)
+    query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), words)
+    in_names = sa.literal_column(f"{name}.{NAME_DOCUMENT_COLUMN}").op("@@")(query)
+    if tier is Tier.names:
+        return in_names
+    anywhere = sa.literal_column(f"{name}.{DOCUMENT_COLUMN}").op("@@")(query)
+    return anywhere if tier is None else sa.and_(anywhere, ~in_names)
+
+
+def _exists(statement: sa.Select[Any]) -> sa.ColumnElement[bool]:
+    """Whether `statement` finds a row, asked one row at a time.
+
+    EXISTS under an OR is planned by PostgreSQL for as many rows as could match, not for the
+    page: it hashed every visible record of a kind (40 ms at 100,000) to check 51 of them. A
+    scalar subquery is always asked per row.
+    """
+    return statement.limit(1).scalar_subquery().is_not(None)
 
 
 def _readable_part(
@@ -112,9 +162,11 @@ def _readable_part(
     owned = [
         sa.and_(
             col(entry.record_type) == kind.name,
-            sa.exists().where(
-                col(kind.model.id) == col(entry.record_id),
-                col(kind.model.organisation_id) == principal.organisation.id,
+            _exists(
+                sa.select(sa.literal(1)).where(
+                    col(kind.model.id) == col(entry.record_id),
+                    col(kind.model.organisation_id) == principal.organisation.id,
+                )
             ),
         )
         for kind in kinds
@@ -126,20 +178,19 @@ def _readable_part(
 
 
 def _findable_record(
-    principal: Principal,
-    record_type: sa.ColumnElement[Any],
-    record_id: sa.ColumnElement[Any],
-    kinds: Iterable[RecordKind[Any]],
+    principal: Principal, entry: type[SearchEntry], kinds: Iterable[RecordKind[Any]]
 ) -> sa.ColumnElement[bool]:
-    """Records the caller may find: not deleted, and visible to it."""
+    """Entries of records the caller may find: not deleted, and visible to it."""
     return sa.or_(
         *(
             sa.and_(
-                record_type == kind.name,
-                sa.exists().where(
-                    col(kind.model.id) == record_id,
-                    col(kind.model.deleted_at).is_(None),
-                    kind.visible(principal),
+                col(entry.record_type) == kind.name,
+                _exists(
+                    sa.select(sa.literal(1)).where(
+                        col(kind.model.id) == col(entry.record_id),
+                        col(kind.model.deleted_at).is_(None),
+                        kind.visible(principal),
+                    )
                 ),
             )
             for kind in kinds
@@ -147,132 +198,118 @@ def _findable_record(
     )
 
 
-# The best entries checked for the caller, per hit asked for. Checking every match costs a
-# lookup of its record each, seconds for a frequent word; most of the best are found by most
-# callers. Where too few of them are, `search` checks them all.
+# The newest matches read at first, per hit asked for; then twice as many each time the caller
+# may find too few of them. The caller's checks cost a lookup of the record for each match
+# they are asked of: asked of every match of a word in 2,900 entries at 100,000 records, they
+# took 30 ms of the 50 the search did.
 CANDIDATES_PER_HIT = 4
 
-
-def _best_in_fts(terms: list[Term], after_score: float | None, candidates: int) -> sa.Subquery:
-    """SQLite's matching entries (`entry_id`, `score`) among the first `candidates` by score
-    alone, with every entry tied with the last of them, and how many they are (`considered`).
-
-    Read from FTS5's table alone: reading each match's entry (its record, audience, type) cost
-    more than its BM25, so only these are read. The entries ranked by score, record and id
-    begin with them, so those of them the caller may read are a prefix of those it may read.
-    """
-    matched = sa.select(_FTS.c.rowid.label("entry_id"), _bm25().label("score")).where(
-        _fts_match(terms)
-    )
-    if after_score is not None:
-        matched = matched.where(_bm25() <= after_score)
-    # Scored once: SQLite keeps the rows of a CTE read twice, here by the cut and by what it
-    # keeps (MATERIALIZED would say so, but only from SQLite 3.35).
-    scored = matched.cte("scored")
-    cut = (
-        sa.select(scored.c.score)
-        .order_by(scored.c.score.desc())
-        .offset(candidates - 1)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return (
-        sa.select(scored, sa.func.count().over().label("considered"))
-        # No cut where fewer matched.
-        .where(scored.c.score >= sa.func.coalesce(cut, scored.c.score))
-        .subquery("best")
-    )
+# Statements built once: building one and its cache key cost more than running it. Those of
+# hits are a caller's, its organisation written into them, so only the latest are kept.
+_CANDIDATES: dict[tuple[Any, ...], sa.Select[Any]] = {}
+_HITS: dict[tuple[Any, ...], sa.Select[Any]] = {}
+_HITS_KEPT = 512
 
 
-def _page_statement(
-    session: Session,
-    principal: Principal,
-    terms: list[Term],
-    kinds: list[RecordKind[Any]],
-    after: tuple[float, uuid.UUID] | None,
-    wanted: int,
-    candidates: int | None,
+def _candidates(
+    on_sqlite: bool, kinds: list[RecordKind[Any]], tier: Tier, seeking: bool
 ) -> sa.Select[Any]:
-    """The `wanted` best hits after `after`, found among the entries of the parts the caller
-    may read that rank among the first `candidates` matches by score (among all of them, when
-    None), in the order of the hits.
-
-    A hit is such an entry whose record the caller may find and that no other such entry of its
-    record outranks (by score, then id): the record's best part. Any that outranks it and came
-    on an earlier page is not among these entries, so it is looked for apart. Where `wanted`
-    hits are found among the first matches, they are the first `wanted` hits of all: every other
-    entry comes after them. `considered` counts the matches they were found among: `candidates`
-    or more when some were left out.
-    """
+    """The ids of the newest `:candidates` entries of `tier` (written before the entry `:after`,
+    when `seeking`), newest first, for the words of `_words`."""
+    key = (on_sqlite, tuple(kind.name for kind in kinds), tier, seeking)
+    statement = _CANDIDATES.get(key)
+    if statement is not None:
+        return statement
     entry = SearchEntry
-    best = None
-    # Only the entries say their record's type: the first matches of any type would hold few of
-    # those asked for, and the search would rank them all again.
-    all_types = len(kinds) == len(KINDS)
-    if candidates is not None and all_types and session.get_bind().dialect.name == "sqlite":
-        best = _best_in_fts(terms, after[0] if after else None, candidates)
-        matched = sa.select(col(entry.id).label("entry_id"), best.c.considered).join(
-            best, best.c.entry_id == col(entry.id)
-        )
-        score: sa.ColumnElement[float] = best.c.score
+    if on_sqlite:
+        # FTS5 gives its matches in the order of their rowids, and stops when it has enough.
+        newest_first: sa.ColumnElement[Any] | Mapped[Any] = _FTS.c.rowid
+        statement = sa.select(_FTS.c.rowid).where(_fts_match(tier))
+        if len(kinds) < len(KINDS):
+            statement = statement.join(entry, col(entry.id) == _FTS.c.rowid)
     else:
-        # PostgreSQL reads each match's row for its tsvector: it ranks them as it reads them.
-        matched, score = _scored(session, terms, entry)
-    matched = matched.add_columns(
+        # PostgreSQL walks the primary key backwards where many match, or sorts the few the
+        # GIN index finds; its statistics of each tsvector tell it which.
+        newest_first = col(entry.id)
+        statement = sa.select(col(entry.id)).where(_matches(on_sqlite, entry, tier, planned=True))
+    if len(kinds) < len(KINDS):
+        statement = statement.where(col(entry.record_type).in_([kind.name for kind in kinds]))
+    if seeking:
+        statement = statement.where(newest_first < sa.bindparam("after"))
+    statement = _CANDIDATES[key] = statement.order_by(newest_first.desc()).limit(
+        sa.bindparam("candidates")
+    )
+    return statement
+
+
+def _hits(
+    on_sqlite: bool, principal: Principal, kinds: list[RecordKind[Any]], tier: Tier
+) -> sa.Select[Any]:
+    """The entries of `:ids` (of `tier`) that are hits for the caller, newest first.
+
+    A hit is an entry of a part the caller may read, of a record it may find, that no other
+    such entry of its record outranks (one of an earlier tier, or of this tier and written
+    later), for the words of `_words`: the record's first part. An entry of a record found on
+    an earlier page is outranked by the one found there, so no record comes twice.
+    """
+    key = (
+        on_sqlite,
+        principal.organisation.id,
+        principal.is_secretariat,
+        principal.role,
+        principal.scopes,
+        tuple(kind.name for kind in kinds),
+        tier,
+    )
+    statement = _HITS.get(key)
+    if statement is not None:
+        return statement
+    entry = SearchEntry
+    sibling = aliased(SearchEntry, name="sibling")
+    later = col(sibling.id) > col(entry.id)
+    in_names = _matches(on_sqlite, sibling, Tier.names)
+    outranked = sa.exists().where(
+        col(sibling.record_type) == col(entry.record_type),
+        col(sibling.record_id) == col(entry.record_id),
+        col(sibling.id) != col(entry.id),
+        _readable_part(principal, sibling, kinds),
+        sa.and_(later, in_names)
+        if tier is Tier.names
+        else sa.or_(sa.and_(later, _matches(on_sqlite, sibling, None)), in_names),
+    )
+    columns: list[Any] = [
+        col(entry.id).label("entry_id"),
         col(entry.record_type).label("record_type"),
         col(entry.record_id).label("record_id"),
-        score.label("score"),
-    ).where(_readable_part(principal, entry, kinds))
-    if not all_types:
-        matched = matched.where(col(entry.record_type).in_([kind.name for kind in kinds]))
-    if after is not None:
-        after_score, after_id = after
-        matched = matched.where(
-            sa.or_(
-                score < after_score, sa.and_(score == after_score, col(entry.record_id) > after_id)
-            )
-        )
-    if candidates is not None:
-        matched = matched.order_by(score.desc(), col(entry.record_id), col(entry.id)).limit(
-            candidates
-        )
-    if best is None:
-        ranked = matched.subquery("ranked")
-        # How many matches the candidates were taken from, before any is refused: all there
-        # are when fewer than were asked for.
-        matched = sa.select(ranked, sa.func.count().over().label("considered"))
-    counted = matched.subquery("candidates")
-
-    sibling = aliased(SearchEntry, name="sibling")
-    better, sibling_score = _scored(session, terms, sibling)
-    outranked = better.where(
-        col(sibling.record_type) == counted.c.record_type,
-        col(sibling.record_id) == counted.c.record_id,
-        col(sibling.id) != counted.c.entry_id,
-        sa.or_(
-            sibling_score > counted.c.score,
-            sa.and_(sibling_score == counted.c.score, col(sibling.id) < counted.c.entry_id),
-        ),
-        _readable_part(principal, sibling, kinds),
-    ).exists()
-    return (
-        sa.select(
-            counted.c.record_type,
-            counted.c.record_id,
-            counted.c.score,
-            counted.c.considered,
-            col(SearchEntry.title),
-            col(SearchEntry.names),
-            col(SearchEntry.texts),
-        )
-        .select_from(counted.join(SearchEntry, col(SearchEntry.id) == counted.c.entry_id))
+        col(entry.title),
+        col(entry.names),
+        col(entry.texts),
+    ]
+    if len(_HITS) >= _HITS_KEPT:
+        del _HITS[next(iter(_HITS))]
+    statement = _HITS[key] = (
+        sa.select(*columns)
         .where(
-            _findable_record(principal, counted.c.record_type, counted.c.record_id, kinds),
+            # An array on PostgreSQL: the statement's text is the same however many there are.
+            col(entry.id).in_(sa.bindparam("ids", expanding=True))
+            if on_sqlite
+            else col(entry.id) == sa.any_(sa.bindparam("ids", type_=sa.ARRAY(sa.BigInteger))),
+            _readable_part(principal, entry, kinds),
+            _findable_record(principal, entry, kinds),
             ~outranked,
         )
-        .order_by(counted.c.score.desc(), counted.c.record_id)
-        .limit(wanted)
+        .order_by(col(entry.id).desc())
+        .limit(sa.bindparam("wanted"))
     )
+    return statement
+
+
+def _decode_cursor(cursor: str) -> tuple[Tier, int]:
+    raw_tier, after = decode_values(cursor, [int, int])
+    try:
+        return Tier(raw_tier), after
+    except ValueError as exc:
+        raise InvalidInputError("The cursor is not valid; start again without it.") from exc
 
 
 def search(
@@ -283,31 +320,39 @@ def search(
     types: Sequence[SearchType],
     params: PageParams,
 ) -> Hits:
-    """A page of the records the words of `q` find, best first."""
+    """A page of the records the words of `q` find, in the order the module describes."""
     terms = query_terms(q)
     if not terms:
         # Punctuation alone holds no word, so it finds nothing.
         return Hits(items=[], next_cursor=None)
     kinds = [KINDS[name] for name in types or SearchType]
-    after = None
+    first_tier, after = Tier.names, None
     if params.cursor is not None:
-        after_score, after_id = decode_values(params.cursor, [float, uuid.UUID])
-        after = (after_score, after_id)
+        first_tier, after = _decode_cursor(params.cursor)
     wanted = params.limit + 1
-    candidates = wanted * CANDIDATES_PER_HIT
-    rows = session.execute(
-        _page_statement(session, principal, terms, kinds, after, wanted, candidates)
-    ).all()
-    if len(rows) < wanted and (not rows or rows[0].considered >= candidates):
-        # The caller may find too few of the best matches (or none matched): the page is found
-        # among all of them.
-        rows = session.execute(
-            _page_statement(session, principal, terms, kinds, after, wanted, None)
-        ).all()
-    page = rows[: params.limit]
+    on_sqlite = session.get_bind().dialect.name == "sqlite"
+    words = _words(terms)
+    found: list[tuple[Tier, Any]] = []
+    for tier in Tier:
+        if tier < first_tier:
+            continue
+        read = wanted * CANDIDATES_PER_HIT
+        while len(found) < wanted:
+            statement = _candidates(on_sqlite, kinds, tier, seeking=after is not None)
+            ids = session.scalars(statement, words | {"after": after, "candidates": read}).all()
+            if ids:
+                hits = _hits(on_sqlite, principal, kinds, tier)
+                values = words | {"ids": ids, "wanted": wanted - len(found)}
+                found += [(tier, row) for row in session.execute(hits, values)]
+            if len(ids) < read:
+                break
+            after, read = ids[-1], read * 2
+        after = None
+    page = found[: params.limit]
     next_cursor = None
-    if len(rows) > params.limit:
-        next_cursor = encode_cursor([page[-1].score, page[-1].record_id])
+    if len(found) > params.limit:
+        last_tier, last = page[-1]
+        next_cursor = encode_cursor([int(last_tier), last.entry_id])
     return Hits(
         items=[
             Hit(
@@ -316,37 +361,57 @@ def search(
                 title=row.title,
                 snippet=snippet([row.texts, row.names], terms),
             )
-            for row in page
+            for _, row in page
         ],
         next_cursor=next_cursor,
     )
+
+
+def _in_order_of_change(
+    session: Session, name: SearchType
+) -> Iterator[tuple[Any, SearchType, Any]]:
+    """The records of a kind that are not deleted, the least recently written first, each with
+    the time it was written and its kind's name."""
+    model = KINDS[name].model
+    last: Any = None
+    while True:
+        statement = select(model).where(col(model.deleted_at).is_(None))
+        if last is not None:
+            updated_at, record_id = last
+            statement = statement.where(
+                sa.or_(
+                    col(model.updated_at) > updated_at,
+                    sa.and_(col(model.updated_at) == updated_at, col(model.id) > record_id),
+                )
+            )
+        batch = session.exec(
+            statement.order_by(col(model.updated_at), col(model.id)).limit(MAX_LIMIT)
+        ).all()
+        yield from ((row.updated_at, name, row) for row in batch)
+        if len(batch) < MAX_LIMIT:
+            return
+        last = (batch[-1].updated_at, batch[-1].id)
+        for row in batch:
+            session.expunge(row)
 
 
 def reindex(session: Session) -> int:
     """Make the index anew from the records as they are; how many records it now holds.
 
     For a database with records written before the index existed, or whose index is in doubt
-    (restored from a backup of the records alone). One transaction: searches meanwhile see the
-    old index until it commits.
+    (restored from a backup of the records alone). The records are indexed in the order they
+    were last written, as they would have been had the index been kept all along, since
+    searches rank newer entries first. One transaction: searches meanwhile see the old index
+    until it commits.
     """
     session.execute(sa.delete(SearchEntry).execution_options(synchronize_session=False))
     indexed = 0
-    for name, kind in KINDS.items():
-        assert kind.search is not None  # noqa: S101 - every searched kind says how
-        model = kind.model
-        last: Any = None
-        while True:
-            statement = select(model).where(col(model.deleted_at).is_(None))
-            if last is not None:
-                statement = statement.where(col(model.id) > last)
-            batch = session.exec(statement.order_by(col(model.id)).limit(MAX_LIMIT)).all()
-            for row in batch:
-                index.write(session, name, row.id, kind.search(row))
-            indexed += len(batch)
-            if len(batch) < MAX_LIMIT:
-                break
-            last = batch[-1].id
-            session.expunge_all()
+    streams = [_in_order_of_change(session, name) for name in KINDS]
+    for _, name, row in heapq.merge(*streams, key=lambda item: item[:2]):
+        search = KINDS[name].search
+        assert search is not None  # noqa: S101 - every searched kind says how
+        index.write(session, name, row.id, search(row))
+        indexed += 1
     session.commit()
     return indexed
 

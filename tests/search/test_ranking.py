@@ -1,5 +1,5 @@
-"""The order of the hits over pages: a record once, by its best part the caller may read, and the
-records a caller may find however many it may not rank above them."""
+"""The order of the hits over pages: names first, then the rest, newest first; a record once, by
+its first part the caller may read; the records a caller may find however many newer it may not."""
 
 from collections.abc import Callable
 from typing import Any
@@ -10,10 +10,9 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 from app.identity.models import Organisation
-from app.search import service
 from tests.api import ok
 from tests.field_visits.helpers import other_organisation, partner_of, publish, submit
-from tests.search.helpers import Headers, found, law, report, search
+from tests.search.helpers import LAWS, Headers, found, hits, law, report, search
 
 FILLER = "The delegation met officials, employers and unions over four days. " * 8
 
@@ -36,11 +35,26 @@ def walk(client: TestClient, headers: Headers, q: str, limit: int) -> list[str]:
         params = {"limit": limit, "cursor": page["next_cursor"]}
 
 
-def test_a_record_whose_best_part_came_on_an_earlier_page_is_not_found_again(
+def test_records_named_by_the_words_come_first_then_the_rest_newest_first(
+    client: TestClient, admin_headers: Headers
+) -> None:
+    older = law(client, admin_headers, title="Wage Order")
+    mention = law(client, admin_headers, title="Labour Act", summary="Sets the minimum wage.")
+    newer = law(client, admin_headers, title="Wage Board Rules")
+    assert found(client, admin_headers, "wage") == [newer, older, mention]
+
+    # An edit writes the record anew: it is now the most recently written.
+    ok(client.patch(f"{LAWS}/{older}", json={"summary": "Revised."}, headers=admin_headers))
+    assert found(client, admin_headers, "wage") == [older, newer, mention]
+    assert walk(client, admin_headers, "wage", limit=1) == [older, newer, mention]
+
+
+def test_a_record_whose_first_part_came_on_an_earlier_page_is_not_found_again(
     client: TestClient, owner: Headers, headers_of: Callable[[str], Headers]
 ) -> None:
     editor, reader = headers_of("editor"), headers_of("reader")
-    # The report's testimony outranks the law, and the law its findings.
+    named = law(client, editor, title="Tawau Port Rules")
+    # The report's testimony was written after its findings, so comes before them.
     visit = report(
         client,
         owner,
@@ -51,42 +65,36 @@ def test_a_record_whose_best_part_came_on_an_earlier_page_is_not_found_again(
     )
     submit(client, owner, visit)
     publish(client, editor, visit)
-    act = law(
-        client,
-        editor,
-        title="Sabah Labour Ordinance",
-        summary="Recruiters in Tawau and Sandakan; in Tawau most of all.",
-    )
+    act = law(client, editor, title="Sabah Labour Ordinance", summary="Recruiters in Tawau.")
+
+    for caller in (reader, owner):
+        assert found(client, caller, "tawau") == [named, act, visit]
+        for limit in (1, 2):
+            assert walk(client, caller, "tawau", limit=limit) == [named, act, visit]
     # The reader may not read the testimony, so finds the report by its findings alone.
-    assert found(client, reader, "tawau") == [act, visit]
-    assert found(client, owner, "tawau") == [visit, act]
-
-    # After the law, the findings would rank next: the report came first, and comes once.
-    assert walk(client, owner, "tawau", limit=1) == [visit, act]
-    assert walk(client, reader, "tawau", limit=1) == [act, visit]
+    assert "Tawau, Tawau" in hits(client, owner, "tawau")[2]["snippet"]
+    assert "Tawau, Tawau" not in hits(client, reader, "tawau")[2]["snippet"]
 
 
-def test_a_caller_finds_its_records_ranked_below_many_it_may_not_find(
+def test_a_caller_finds_its_records_behind_many_newer_it_may_not_find(
     client: TestClient, headers_of: Callable[[str], Headers], admin_headers: Headers
 ) -> None:
+    shown = [law(client, admin_headers, title=f"Kafala Act {n}") for n in range(3)]
     office = headers_of("parliament-editor")
-    hidden = {
+    hidden = [
         law(client, office, title=f"Kafala Reform Draft {n}", visibility="restricted")
         for n in range(12)
-    }
-    shown = [
-        law(client, admin_headers, title=f"Labour Act {n}", summary="Kafala " * (n + 1))
-        for n in range(3)
     ]
     partner = headers_of("partner")
 
-    best_first = found(client, partner, "kafala")
-    assert sorted(best_first) == sorted(shown)
-    # Pages of one: far more of the best matches are hidden from the caller than a page holds.
-    assert walk(client, partner, "kafala", limit=1) == best_first
-    assert walk(client, partner, "kafala", limit=2) == best_first
-    assert set(found(client, admin_headers, "kafala")) == hidden | set(shown)
-    assert walk(client, admin_headers, "kafala", limit=5) == found(client, admin_headers, "kafala")
+    newest_first = shown[::-1]
+    assert found(client, partner, "kafala") == newest_first
+    # Pages of one: far more of the newest matches are hidden from the caller than a page holds.
+    assert walk(client, partner, "kafala", limit=1) == newest_first
+    assert walk(client, partner, "kafala", limit=2) == newest_first
+    everything = hidden[::-1] + newest_first
+    assert found(client, admin_headers, "kafala") == everything
+    assert walk(client, admin_headers, "kafala", limit=5) == everything
 
 
 def test_records_of_many_parts_walk_in_the_order_of_one_page(
@@ -116,23 +124,3 @@ def test_records_of_many_parts_walk_in_the_order_of_one_page(
         assert sorted(best_first) == sorted(made)
         for limit in (1, 3):
             assert walk(client, caller, "tawau", limit=limit) == best_first
-
-
-def test_matches_of_equal_score_rank_by_record_however_few_are_checked(
-    client: TestClient,
-    admin_headers: Headers,
-    headers_of: Callable[[str], Headers],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Every match the first checked are taken from ties with the last of them: which of the
-    # tied the index holds first says nothing of their order.
-    monkeypatch.setattr(service, "CANDIDATES_PER_HIT", 1)
-    office = headers_of("parliament-editor")
-    tied = [law(client, admin_headers, title="Wage Order") for _ in range(8)]
-    hidden = [law(client, office, title="Wage Order", visibility="restricted") for _ in range(4)]
-    best = law(client, admin_headers, title="Wage Wage")
-
-    # By brute force: the one that says it twice first, then the rest, of equal score, by id.
-    assert walk(client, headers_of("partner"), "wage", limit=2) == [best, *sorted(tied)]
-    assert walk(client, admin_headers, "wage", limit=2) == [best, *sorted(tied + hidden)]
-    assert walk(client, admin_headers, "wage", limit=5) == [best, *sorted(tied + hidden)]

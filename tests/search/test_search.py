@@ -3,17 +3,20 @@
 import uuid
 from collections.abc import Callable
 
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core.pagination import encode_cursor
 from app.search import service
 from app.search.models import SearchEntry
 from tests.api import assert_problem, counting_statements, ok
 from tests.field_visits.helpers import publish, submit
 from tests.records.test_history import failing
 from tests.search.helpers import (
+    AGREEMENTS,
     LAWS,
     Headers,
     activity,
@@ -232,6 +235,10 @@ def test_q_and_types_are_checked(client: TestClient, admin_headers: Headers) -> 
         assert locations == [["query", name]]
     forged = search(client, admin_headers, "wage", cursor="bm90IGEgY3Vyc29y")
     assert_problem(forged, 422)
+    # A cursor of a tier there is none of, and one of the scores searches were once ranked by.
+    for values in ([3, 1], [0.25, str(uuid.uuid4())]):
+        stale = search(client, admin_headers, "wage", cursor=encode_cursor(values))
+        assert "start again" in assert_problem(stale, 422)["detail"]
 
 
 def test_punctuation_alone_finds_nothing(client: TestClient, admin_headers: Headers) -> None:
@@ -277,6 +284,31 @@ def test_reindex_rebuilds_the_index_from_the_records(
     assert found(client, admin_headers, "seafarers") == [kept]
     entries = session.execute(sa.select(SearchEntry.record_id)).scalars().all()
     assert entries == [uuid.UUID(kept)]
+
+
+def test_reindex_keeps_the_order_of_the_records_last_written_first(
+    client: TestClient, session: Session, admin_headers: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches of two: each walk of a kind goes on from the last record of the batch before.
+    monkeypatch.setattr(service, "MAX_LIMIT", 2)
+    made = [
+        (LAWS, law(client, admin_headers, title=f"Seafarers Act {n}"))
+        if n % 2
+        else (AGREEMENTS, agreement(client, admin_headers, title=f"Seafarers MOU {n}"))
+        for n in range(7)
+    ]
+    # Edited in an order neither of creation nor of kind.
+    made = [made[n] for n in (4, 0, 6, 2, 5, 1, 3)]
+    for path, record_id in made:
+        edit = {"summary": "Revised."}
+        ok(client.patch(f"{path}/{record_id}", json=edit, headers=admin_headers))
+    last_written_first = [record_id for _, record_id in reversed(made)]
+    assert found(client, admin_headers, "seafarers") == last_written_first
+
+    session.execute(sa.delete(SearchEntry))
+    assert service.reindex(session) == len(made)
+
+    assert found(client, admin_headers, "seafarers") == last_written_first
 
 
 def test_caucus_reindex_indexes_records_written_before_the_index(

@@ -1,3 +1,5 @@
+import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -31,6 +33,24 @@ class SearchQuery(SQLModel):
     )
 
 
+# Stands for a record's id in the link of each type, made once a page.
+_ID_SLOT = str(uuid.UUID(int=0))
+
+
+def _links(request: Request) -> Callable[[SearchType, uuid.UUID], str]:
+    """Where to read a record of each type, as `url_of` says, for one request."""
+    templates: dict[SearchType, str] = {}
+
+    def link(record_type: SearchType, record_id: uuid.UUID) -> str:
+        template = templates.get(record_type)
+        if template is None:
+            name = f"read_{record_type.value}"
+            template = templates[record_type] = url_of(request, name, record_id=_ID_SLOT)
+        return template.replace(_ID_SLOT, str(record_id))
+
+    return link
+
+
 @router.get(
     "",
     summary="Search the records",
@@ -51,13 +71,14 @@ def search(
     hits = service.search(session, principal=principal, q=query.q, types=query.types, params=page)
     # Each hit is of plain values already, as `SearchHit`'s JSON has them: validating a page of
     # them (twice, as the page and as the response) cost as much as finding them.
+    link = _links(request)
     items = [
         {
             "type": hit.type,
             "id": hit.id,
             "title": hit.title,
             "snippet": hit.snippet,
-            "link": url_of(request, f"read_{hit.type.value}", record_id=hit.id),
+            "link": link(hit.type, hit.id),
         }
         for hit in hits.items
     ]

@@ -202,7 +202,7 @@ def _findable_record(
 # may find too few of them. The caller's checks cost a lookup of the record for each match
 # they are asked of: asked of every match of a word in 2,900 entries at 100,000 records, they
 # took 30 ms of the 50 the search did.
-CANDIDATES_PER_HIT = 4
+CANDIDATES_PER_HIT = 2
 
 # Statements built once: building one and its cache key cost more than running it. Those of
 # hits are a caller's, its organisation written into them, so only the latest are kept.
@@ -214,16 +214,17 @@ _HITS_KEPT = 512
 def _candidates(
     on_sqlite: bool, kinds: list[RecordKind[Any]], tier: Tier, seeking: bool
 ) -> sa.Select[Any]:
-    """The ids of the newest `:candidates` entries of `tier` (written before the entry `:after`,
-    when `seeking`), newest first, for the words of `_words`."""
+    """The ids of the newest `:candidates_<tier>` entries of `tier` (written before
+    `:after_<tier>`, when `seeking`), newest first, for the words of `_words`."""
     key = (on_sqlite, tuple(kind.name for kind in kinds), tier, seeking)
     statement = _CANDIDATES.get(key)
     if statement is not None:
         return statement
     entry = SearchEntry
+    newest_first: sa.ColumnElement[Any] | Mapped[Any]
     if on_sqlite:
         # FTS5 gives its matches in the order of their rowids, and stops when it has enough.
-        newest_first: sa.ColumnElement[Any] | Mapped[Any] = _FTS.c.rowid
+        newest_first = _FTS.c.rowid
         statement = sa.select(_FTS.c.rowid).where(_fts_match(tier))
         if len(kinds) < len(KINDS):
             statement = statement.join(entry, col(entry.id) == _FTS.c.rowid)
@@ -234,21 +235,27 @@ def _candidates(
         statement = sa.select(col(entry.id)).where(_matches(on_sqlite, entry, tier, planned=True))
     if len(kinds) < len(KINDS):
         statement = statement.where(col(entry.record_type).in_([kind.name for kind in kinds]))
+    # Every value written in, as the words are (see `_matches`): planned for a LIMIT it does
+    # not know, PostgreSQL sorts every match of a frequent word rather than walking to enough.
     if seeking:
-        statement = statement.where(newest_first < sa.bindparam("after"))
-    statement = _CANDIDATES[key] = statement.order_by(newest_first.desc()).limit(
-        sa.bindparam("candidates")
-    )
+        after = sa.bindparam(f"after_{tier.name}", type_=sa.BigInteger, literal_execute=True)
+        statement = statement.where(newest_first < after)
+    count = sa.bindparam(f"candidates_{tier.name}", type_=sa.Integer, literal_execute=True)
+    statement = _CANDIDATES[key] = statement.order_by(newest_first.desc()).limit(count)
     return statement
 
 
 def _hits(
-    on_sqlite: bool, principal: Principal, kinds: list[RecordKind[Any]], tier: Tier
+    on_sqlite: bool,
+    principal: Principal,
+    kinds: list[RecordKind[Any]],
+    tiers: tuple[Tier, ...],
 ) -> sa.Select[Any]:
-    """The entries of `:ids` (of `tier`) that are hits for the caller, newest first.
+    """The entries of `:ids_<tier>` for each of `tiers` that are hits for the caller, by tier
+    and newest first, at most `:wanted`.
 
     A hit is an entry of a part the caller may read, of a record it may find, that no other
-    such entry of its record outranks (one of an earlier tier, or of this tier and written
+    such entry of its record outranks (one of an earlier tier, or of its tier and written
     later), for the words of `_words`: the record's first part. An entry of a record found on
     an earlier page is outranked by the one found there, so no record comes twice.
     """
@@ -259,7 +266,7 @@ def _hits(
         principal.role,
         principal.scopes,
         tuple(kind.name for kind in kinds),
-        tier,
+        tiers,
     )
     statement = _HITS.get(key)
     if statement is not None:
@@ -268,16 +275,34 @@ def _hits(
     sibling = aliased(SearchEntry, name="sibling")
     later = col(sibling.id) > col(entry.id)
     in_names = _matches(on_sqlite, sibling, Tier.names)
-    outranked = sa.exists().where(
-        col(sibling.record_type) == col(entry.record_type),
-        col(sibling.record_id) == col(entry.record_id),
-        col(sibling.id) != col(entry.id),
-        _readable_part(principal, sibling, kinds),
-        sa.and_(later, in_names)
-        if tier is Tier.names
-        else sa.or_(sa.and_(later, _matches(on_sqlite, sibling, None)), in_names),
-    )
+
+    def among(tier: Tier) -> sa.ColumnElement[bool]:
+        ids = f"ids_{tier.name}"
+        if on_sqlite:
+            return col(entry.id).in_(sa.bindparam(ids, expanding=True))
+        # An array on PostgreSQL: the statement's text is the same however many there are.
+        return col(entry.id) == sa.any_(sa.bindparam(ids, type_=sa.ARRAY(sa.BigInteger)))
+
+    def outranked(tier: Tier) -> sa.ColumnElement[bool]:
+        return sa.exists().where(
+            col(sibling.record_type) == col(entry.record_type),
+            col(sibling.record_id) == col(entry.record_id),
+            col(sibling.id) != col(entry.id),
+            _readable_part(principal, sibling, kinds),
+            sa.and_(later, in_names)
+            if tier is Tier.names
+            else sa.or_(sa.and_(later, _matches(on_sqlite, sibling, None)), in_names),
+        )
+
+    by_tier: list[sa.ColumnElement[Any]] = []
+    if len(tiers) == 1:
+        tier_of: sa.ColumnElement[Any] = sa.literal_column(str(int(tiers[0])))
+    else:
+        tier_of = sa.case((among(tiers[0]), int(tiers[0])), else_=int(tiers[1]))
+        # Not a constant: `ORDER BY 2` would be by the second column.
+        by_tier = [tier_of]
     columns: list[Any] = [
+        tier_of.label("tier"),
         col(entry.id).label("entry_id"),
         col(entry.record_type).label("record_type"),
         col(entry.record_id).label("record_id"),
@@ -290,15 +315,11 @@ def _hits(
     statement = _HITS[key] = (
         sa.select(*columns)
         .where(
-            # An array on PostgreSQL: the statement's text is the same however many there are.
-            col(entry.id).in_(sa.bindparam("ids", expanding=True))
-            if on_sqlite
-            else col(entry.id) == sa.any_(sa.bindparam("ids", type_=sa.ARRAY(sa.BigInteger))),
+            sa.or_(*(sa.and_(among(tier), ~outranked(tier)) for tier in tiers)),
             _readable_part(principal, entry, kinds),
             _findable_record(principal, entry, kinds),
-            ~outranked,
         )
-        .order_by(col(entry.id).desc())
+        .order_by(*by_tier, col(entry.id).desc())
         .limit(sa.bindparam("wanted"))
     )
     return statement
@@ -332,27 +353,50 @@ def search(
     wanted = params.limit + 1
     on_sqlite = session.get_bind().dialect.name == "sqlite"
     words = _words(terms)
-    found: list[tuple[Tier, Any]] = []
-    for tier in Tier:
-        if tier < first_tier:
-            continue
-        read = wanted * CANDIDATES_PER_HIT
-        while len(found) < wanted:
-            statement = _candidates(on_sqlite, kinds, tier, seeking=after is not None)
-            ids = session.scalars(statement, words | {"after": after, "candidates": read}).all()
-            if ids:
-                hits = _hits(on_sqlite, principal, kinds, tier)
-                values = words | {"ids": ids, "wanted": wanted - len(found)}
-                found += [(tier, row) for row in session.execute(hits, values)]
-            if len(ids) < read:
+    # What is left to read of each tier: the entry its next candidates were written before
+    # (None, from the newest), and how many of them to read.
+    left = {
+        tier: (after if tier == first_tier else None, wanted * CANDIDATES_PER_HIT)
+        for tier in Tier
+        if tier >= first_tier
+    }
+    found: list[Any] = []
+    while left and len(found) < wanted:
+        # The candidates of each tier in turn, until they are enough to fill the page: those
+        # of a later tier are read only if the page may need them, since a tier that matches
+        # few entries can be slow to read when the engine expected many.
+        values: dict[str, Any] = dict(words)
+        read: dict[Tier, list[int]] = {}
+        for tier, (before, count) in left.items():
+            values |= {f"after_{tier.name}": before, f"candidates_{tier.name}": count}
+            statement = _candidates(on_sqlite, kinds, tier, seeking=before is not None)
+            read[tier] = list(session.scalars(statement, values))
+            if sum(map(len, read.values())) >= wanted - len(found):
                 break
-            after, read = ids[-1], read * 2
-        after = None
+        hits: dict[Tier, list[Any]] = {tier: [] for tier in read}
+        with_ids = tuple(tier for tier, ids in read.items() if ids)
+        if with_ids:
+            values = words | {f"ids_{tier.name}": read[tier] for tier in with_ids}
+            values["wanted"] = wanted - len(found)
+            for row in session.execute(_hits(on_sqlite, principal, kinds, with_ids), values):
+                hits[Tier(row.tier)].append(row)
+        for tier in read:
+            found += hits[tier][: wanted - len(found)]
+            if len(found) == wanted:
+                break
+            count = left[tier][1]
+            if len(read[tier]) < count:
+                # Every entry of the tier has been read: the next tier's hits come next, if
+                # its candidates were read.
+                del left[tier]
+                continue
+            # Hits of this tier may be among those not read yet: they come before the next's.
+            left[tier] = (min(read[tier]), count * 2)
+            break
     page = found[: params.limit]
     next_cursor = None
     if len(found) > params.limit:
-        last_tier, last = page[-1]
-        next_cursor = encode_cursor([int(last_tier), last.entry_id])
+        next_cursor = encode_cursor([page[-1].tier, page[-1].entry_id])
     return Hits(
         items=[
             Hit(
@@ -361,7 +405,7 @@ def search(
                 title=row.title,
                 snippet=snippet([row.texts, row.names], terms),
             )
-            for _, row in page
+            for row in page
         ],
         next_cursor=next_cursor,
     )

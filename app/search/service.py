@@ -360,6 +360,8 @@ def search(
         for tier in Tier
         if tier >= first_tier
     }
+    # Core statements of plain rows: the session's ORM layer would only pass them through.
+    connection = session.connection()
     found: list[Any] = []
     while left and len(found) < wanted:
         # The candidates of each tier in turn, until they are enough to fill the page: those
@@ -370,7 +372,7 @@ def search(
         for tier, (before, count) in left.items():
             values |= {f"after_{tier.name}": before, f"candidates_{tier.name}": count}
             statement = _candidates(on_sqlite, kinds, tier, seeking=before is not None)
-            read[tier] = list(session.scalars(statement, values))
+            read[tier] = list(connection.execute(statement, values).scalars())
             if sum(map(len, read.values())) >= wanted - len(found):
                 break
         hits: dict[Tier, list[Any]] = {tier: [] for tier in read}
@@ -378,7 +380,7 @@ def search(
         if with_ids:
             values = words | {f"ids_{tier.name}": read[tier] for tier in with_ids}
             values["wanted"] = wanted - len(found)
-            for row in session.execute(_hits(on_sqlite, principal, kinds, with_ids), values):
+            for row in connection.execute(_hits(on_sqlite, principal, kinds, with_ids), values):
                 hits[Tier(row.tier)].append(row)
         for tier in read:
             found += hits[tier][: wanted - len(found)]

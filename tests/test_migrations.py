@@ -30,6 +30,7 @@ from app.search.models import (
     DOCUMENT_COLUMN,
     DOCUMENT_INDEX,
     NAME_DOCUMENT_COLUMN,
+    NAME_DOCUMENT_INDEX,
     SearchEntry,
     unmodelled,
 )
@@ -237,6 +238,18 @@ def _entries_found(url: str, q: str, tier: search_service.Tier | None = None) ->
         engine.dispose()
 
 
+def _entries_schema(url: str) -> tuple[set[str], set[str]]:
+    """The names of the search entries' columns and indexes."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        inspector = sa.inspect(engine)
+        columns = {column["name"] for column in inspector.get_columns("search_entries")}
+        indexes = {index["name"] for index in inspector.get_indexes("search_entries")}
+        return columns, {name for name in indexes if name is not None}
+    finally:
+        engine.dispose()
+
+
 def _write_entry(url: str) -> None:
     """An entry as the service writes it, its names and texts in columns every version has."""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
@@ -272,16 +285,10 @@ def test_entries_written_before_the_stored_document_are_found_after_it_and_back(
     assert _entries_found(empty_database_url, "sabah") == [7]
 
     migrations.downgrade(empty_database_url, "0013")
-    engine = sa.create_engine(empty_database_url, poolclass=sa.pool.NullPool)
-    try:
-        inspector = sa.inspect(engine)
-        columns = {column["name"] for column in inspector.get_columns("search_entries")}
-        assert DOCUMENT_COLUMN not in columns
-        if not databases.ON_SQLITE:
-            indexes = {index["name"] for index in inspector.get_indexes("search_entries")}
-            assert DOCUMENT_INDEX in indexes
-    finally:
-        engine.dispose()
+    columns, indexes = _entries_schema(empty_database_url)
+    assert DOCUMENT_COLUMN not in columns
+    if not databases.ON_SQLITE:
+        assert DOCUMENT_INDEX in indexes
 
     migrations.upgrade(empty_database_url)
     assert _entries_found(empty_database_url, "tawau") == [7]
@@ -294,18 +301,16 @@ def test_entries_written_before_the_names_document_are_found_by_their_names_afte
     _write_entry(empty_database_url)
 
     migrations.upgrade(empty_database_url)
+    if not databases.ON_SQLITE:
+        assert NAME_DOCUMENT_INDEX in _entries_schema(empty_database_url)[1]
     assert _entries_found(empty_database_url, "sabah", search_service.Tier.names) == [7]
     assert _entries_found(empty_database_url, "tawau", search_service.Tier.names) == []
     assert _entries_found(empty_database_url, "tawau", search_service.Tier.texts) == [7]
 
     migrations.downgrade(empty_database_url, "0016")
-    engine = sa.create_engine(empty_database_url, poolclass=sa.pool.NullPool)
-    try:
-        inspector = sa.inspect(engine)
-        columns = {column["name"] for column in inspector.get_columns("search_entries")}
-        assert NAME_DOCUMENT_COLUMN not in columns
-    finally:
-        engine.dispose()
+    columns, indexes = _entries_schema(empty_database_url)
+    assert NAME_DOCUMENT_COLUMN not in columns
+    assert NAME_DOCUMENT_INDEX not in indexes
     # Matching anywhere reads only what 0016 has.
     assert _entries_found(empty_database_url, "sabah") == [7]
 

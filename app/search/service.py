@@ -205,7 +205,9 @@ def _findable_record(
 CANDIDATES_PER_HIT = 2
 
 # Statements built once: building one and its cache key cost more than running it. Those of
-# hits are a caller's, its organisation written into them, so only the latest are kept.
+# hits are a caller's: they are kept by all that what a caller may read depends on (its
+# organisation, written into them, whether it is the secretariat's, its role and scopes), and
+# made anew for all callers once there are too many.
 _CANDIDATES: dict[tuple[Any, ...], sa.Select[Any]] = {}
 _HITS: dict[tuple[Any, ...], sa.Select[Any]] = {}
 _HITS_KEPT = 512
@@ -311,7 +313,8 @@ def _hits(
         col(entry.texts),
     ]
     if len(_HITS) >= _HITS_KEPT:
-        del _HITS[next(iter(_HITS))]
+        # At once, as requests in other threads may be reading it.
+        _HITS.clear()
     statement = _HITS[key] = (
         sa.select(*columns)
         .where(

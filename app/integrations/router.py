@@ -7,6 +7,7 @@ from app.core.errors import problem_responses
 from app.identity.dependencies import AuthenticatedRoute, ReadPrincipal
 from app.integrations import service
 from app.integrations.models import ChangePage, ChangeQuery
+from app.records.http import url_of
 
 router = APIRouter(prefix="/changes", tags=["changes"], route_class=AuthenticatedRoute)
 
@@ -27,7 +28,6 @@ def list_changes(
     found = service.changes(
         session, principal=principal, after=query.after, limit=query.limit, types=query.types
     )
-    items = [
-        change.public(lambda name, **path: str(request.url_for(name, **path))) for change in found
-    ]
+    # `url_of`, not `url_for`: finding the route by walking every route was 0.23 ms a change.
+    items = [change.public(lambda name, **path: url_of(request, name, **path)) for change in found]
     return ChangePage(items=items, next_after=items[-1].seq if items else query.after)

@@ -50,11 +50,12 @@ class SearchPart:
 class SearchEntry(SQLModel, table=True):
     """A searchable part of a record, in the words it was written in and as tokens.
 
-    The engine's own index reads the tokens: on SQLite the FTS5 table `search_fts`, kept in step
-    by triggers; on PostgreSQL GIN indexes of their tsvectors, the columns `document` (names and
-    texts) and `name_document` (names alone) PostgreSQL computes from them. None is in this
+    The engine's own index reads the tokens: on SQLite the FTS5 tables `search_fts` (names and
+    texts) and `search_fts_names`, kept in step by triggers, as is `search_fts_terms`, every
+    token they hold; on PostgreSQL GIN indexes of their tsvectors, the columns `document` (names
+    and texts) and `name_document` (names alone) PostgreSQL computes from them. None is in this
     metadata, since SQLite has no tsvector and autogenerate can see neither index (see
-    `unmodelled`); migrations 0009, 0014 and 0017 make them.
+    `unmodelled`); migrations 0009, 0014, 0017 and 0018 make them.
     """
 
     __tablename__ = "search_entries"
@@ -80,6 +81,9 @@ class SearchEntry(SQLModel, table=True):
 
 
 FTS_TABLE = "search_fts"
+# SQLite's FTS5 table of the names alone, and its record of every token (migration 0018).
+NAMES_FTS_TABLE = FTS_TABLE + "_names"
+TERMS_TABLE = FTS_TABLE + "_terms"
 DOCUMENT_INDEX = "ix_search_entries_document"
 DOCUMENT_COLUMN = "document"
 NAME_DOCUMENT_INDEX = "ix_search_entries_name_document"
@@ -88,8 +92,9 @@ NAME_DOCUMENT_COLUMN = "name_document"
 
 def unmodelled(name: str | None, type_: str, parent_names: object) -> bool:
     """Whether a database object is one of the engines' own search indexes, which migrations
-    0009, 0014 and 0017 make outside the metadata (FTS5's table and its shadow tables;
-    PostgreSQL's tsvector columns and their GIN indexes)."""
+    0009, 0014, 0017 and 0018 make outside the metadata (SQLite's FTS5 tables, their shadow
+    tables and the record of their tokens; PostgreSQL's tsvector columns and their GIN
+    indexes)."""
     if name is None:
         return False
     if type_ == "table":

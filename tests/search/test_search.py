@@ -81,6 +81,27 @@ def test_every_word_must_match_and_a_word_finds_words_that_start_with_it(
     assert found(client, admin_headers, "DOMESTIC workers!") == [both]
 
 
+@pytest.mark.parametrize("most_words", [service.MOST_WORDS_OF_A_PREFIX, 1])
+def test_a_word_finds_the_words_it_starts_however_many_they_are(
+    client: TestClient, admin_headers: Headers, monkeypatch: pytest.MonkeyPatch, most_words: int
+) -> None:
+    """On SQLite a word is asked as the words of the index it starts, or as a prefix when they
+    are more than a few: each way finds the same records."""
+    monkeypatch.setattr(service, "MOST_WORDS_OF_A_PREFIX", most_words)
+    reform = law(client, admin_headers, title="Kafala Reform Act")
+    ordinance = law(client, admin_headers, title="Kafalaism Ordinance", summary="On reform.")
+    gone = law(client, admin_headers, title="Kafalaist Code")
+    law(client, admin_headers, title="Sabah Labour Ordinance")
+    assert client.delete(f"{LAWS}/{gone}", headers=admin_headers).status_code == 204
+
+    assert found(client, admin_headers, "kafala") == [ordinance, reform]
+    assert found(client, admin_headers, "kafala reform") == [reform, ordinance]
+    assert found(client, admin_headers, "kafalais") == [ordinance]
+    # A word of a deleted record is still one the index once held; it finds nothing now.
+    assert found(client, admin_headers, "kafalaist") == []
+    assert found(client, admin_headers, "kafalaz") == []
+
+
 def test_pages_walk_every_result_once_best_first(
     client: TestClient, admin_headers: Headers
 ) -> None:

@@ -1,14 +1,16 @@
 """What tests of record collections share: reading answers, problems, pages, CSV and the cost
-of a request in SQL statements."""
+of a request in SQL statements and thread hops."""
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx2
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -52,6 +54,21 @@ def counting_statements(engine: sa.Engine) -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+@contextmanager
+def counting_threads() -> Iterator[list[str]]:
+    """The names of the functions run in the threadpool inside the block, in order."""
+    ran: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        ran.append(getattr(function, "func", function).__name__)
+        return await run_sync(function, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(anyio.to_thread, "run_sync", counted)
+        yield ran
 
 
 @dataclass(frozen=True)

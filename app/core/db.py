@@ -212,7 +212,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await release(session.rollback)
         raise
     finally:
-        await release(session.close)
+        # A session out of any transaction holds no connection (a write's, once committed):
+        # closing it talks to no database and needs no thread.
+        await (release if session.in_transaction() else _release_at_once)(session.close)
 
 
 async def _release_at_once(step: Callable[[], None]) -> None:

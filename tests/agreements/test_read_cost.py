@@ -2,16 +2,12 @@
 parties and latest scores in one statement each, however many agreements and parties there are."""
 
 import re
-from collections.abc import Callable
-from typing import Any
 
-import anyio
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.agreements.helpers import AGREEMENTS, create, ok, parties
-from tests.api import counting_statements
+from tests.api import counting_statements, counting_threads
 from tests.assessments import helpers as assessments
 
 Headers = dict[str, str]
@@ -85,20 +81,14 @@ def test_a_page_of_50_agreements_costs_as_many_statements_as_a_page_of_2(
 
 
 def test_a_read_of_an_agreement_takes_a_thread_for_its_caller_and_one_for_its_record(
-    client: TestClient, admin_headers: Headers, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, admin_headers: Headers
 ) -> None:
     """Work that waits on the database runs in the threadpool; the rest of a read runs on the
     event loop, since each trip to a thread costs about as much as a statement."""
     [agreement_id] = record_assessed(client, admin_headers, 1)
-    ran_in_threads: list[str] = []
-    run_sync = anyio.to_thread.run_sync
 
-    async def counted(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        ran_in_threads.append(getattr(function, "func", function).__name__)
-        return await run_sync(function, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    ok(client.get(f"{AGREEMENTS}/{agreement_id}", headers=admin_headers))
+    with counting_threads() as ran_in_threads:
+        ok(client.get(f"{AGREEMENTS}/{agreement_id}", headers=admin_headers))
 
     # The caller's token looked up, then the endpoint (FastAPI calls it through a wrapper).
     assert len(ran_in_threads) == 2

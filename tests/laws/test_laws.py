@@ -25,7 +25,7 @@ from app.laws.models import Law, LawCreate, LawKind, LawStatus
 from app.main import create_app
 from app.records.http import IdempotencyKeyDep, RecordRoute
 from app.records.models import Visibility
-from tests.api import counting_statements
+from tests.api import counting_statements, counting_threads
 from tests.conftest import login_headers, make_user
 
 pytestmark = pytest.mark.usefixtures("reference")
@@ -932,6 +932,31 @@ def test_a_created_law_or_agreement_is_answered_without_reading_assessments(
         read = ok(client.get(f"{LAWS}/{law['id']}", headers=admin_headers))
     assert read == law
     assert [statement for statement in statements if "assessments" in statement]
+
+
+def test_a_create_takes_a_thread_for_its_caller_and_one_for_its_write(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """Its session, committed, holds no connection: closing it needs no thread of its own."""
+    with counting_threads() as ran_in_threads:
+        ok(client.post(LAWS, json=body(), headers=admin_headers), 201)
+
+    # The caller's token looked up before the body is read, then the endpoint.
+    assert len(ran_in_threads) == 2
+    assert ran_in_threads[0] == "_authenticate_before_body"
+
+
+def test_a_write_refused_in_its_transaction_is_rolled_back_and_its_lock_freed(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    with counting_threads() as ran_in_threads:
+        refused = client.post(LAWS, json=body(instrument_codes=["C999"]), headers=admin_headers)
+    assert refused.status_code == 422
+    # The transaction that read the instruments is rolled back in a thread.
+    assert "rollback" in ran_in_threads
+
+    # On SQLite the write lock was freed: the next write is not kept waiting for it.
+    ok(client.post(LAWS, json=body(), headers=admin_headers), 201)
 
 
 # ---- shared code -----------------------------------------------------------------------------

@@ -104,7 +104,9 @@ def _needs_authentication(dependant: Dependant) -> bool:
     )
 
 
-_METHODS_WITH_BODIES = frozenset({"POST", "PUT", "PATCH"})
+def _caller_gone() -> Response:
+    # No one hears it, and nothing of the request was done.
+    return Response(status_code=400)
 
 
 class AuthenticatedRoute(APIRoute):
@@ -115,25 +117,28 @@ class AuthenticatedRoute(APIRoute):
     for; it is read as bytes, and checked for nothing but its size, before anyone is known.
     FastAPI parses a JSON body before it solves any dependency, so without authenticating
     first a caller with no valid token who sends a broken body would get 422, not 401.
+
+    A caller gone by the time its request is let in (it gave up waiting) is not worked for:
+    under a load that keeps requests waiting, the work no one would hear the answer to would
+    keep those behind it waiting longer.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = self.admitted_handler()
-        # Some read their body themselves (a CSV import), so the method says, not the fields.
-        takes_body = self.body_field is not None or not _METHODS_WITH_BODIES.isdisjoint(
-            self.methods or ()
-        )
         authenticate_first = self.body_field is not None and _needs_authentication(self.dependant)
 
         async def admit_then_handle(request: Request) -> Response:
-            if takes_body:
-                try:
-                    await request.body()
-                except ClientDisconnect:
-                    # Gone before its body arrived: no one hears the answer, nothing was done.
-                    return Response(status_code=400)
+            # Every request's body, empty or not, so that what arrives after it can only be
+            # word that the caller has gone. Some read their body themselves (a CSV import):
+            # they find it read.
+            try:
+                await request.body()
+            except ClientDisconnect:
+                return _caller_gone()
             admission: Admission = request.app.state.admission
             async with admission.admitted():
+                if await request.is_disconnected():
+                    return _caller_gone()
                 if authenticate_first:
                     await authenticate_request(request)
                 return await handler(request)

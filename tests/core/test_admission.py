@@ -17,6 +17,7 @@ from app.core.config import Settings
 from app.core.errors import PROBLEM_MEDIA_TYPE, ServiceBusyError
 from app.imports.models import ImportType
 from tests.agreements.helpers import AGREEMENTS, body
+from tests.api import counting_threads
 from tests.imports.helpers import IMPORTS, file_of
 
 pytestmark = pytest.mark.anyio
@@ -198,5 +199,59 @@ async def test_a_caller_gone_before_its_body_arrived_is_let_go_without_an_error(
 
     await app(scope, receive, send)
     assert sent[0]["status"] == 400
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert session.exec(select(func.count()).select_from(Agreement)).one() == 0
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_caller_gone_while_it_waited_is_not_worked_for(
+    reference: None,
+    app: FastAPI,
+    admin_headers: dict[str, str],
+    session: Session,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+) -> None:
+    headers = {**admin_headers, "Content-Type": "application/json"}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": AGREEMENTS,
+        "raw_path": AGREEMENTS.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("test", 80),
+    }
+    content = httpx2.Response(200, json=body()).content if method == "POST" else b""
+    arrived, gone = anyio.Event(), anyio.Event()
+
+    async def receive() -> Message:
+        if not arrived.is_set():
+            arrived.set()
+            return {"type": "http.request", "body": content, "more_body": False}
+        # As uvicorn's: at once once the caller has gone, else when it goes.
+        if not gone.is_set():
+            await gone.wait()
+        return {"type": "http.disconnect"}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    with counting_threads() as worked_for:
+        async with anyio.create_task_group() as requests, app.state.admission.admitted():
+            requests.start_soon(app, scope, receive, send)
+            await anyio.wait_all_tasks_blocked()  # it waits for the place
+            gone.set()  # the caller gives up while the only place is taken
+            await anyio.wait_all_tasks_blocked()
+
+    assert sent[0]["status"] == 400
+    assert worked_for == []  # not even its token was looked up
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert session.exec(select(func.count()).select_from(Agreement)).one() == 0

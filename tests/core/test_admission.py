@@ -9,7 +9,7 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, func, select
-from starlette.types import Message
+from starlette.types import Message, Scope
 
 from app.agreements.models import Agreement
 from app.core.admission import Admission
@@ -161,6 +161,25 @@ async def test_a_slow_upload_holds_no_place_while_its_body_arrives(
     assert answered[0].status_code == status, answered[0].text
 
 
+def _agreements_scope(method: str, headers: dict[str, str]) -> Scope:
+    """A request to the agreements as a server hands it to the app; its body comes apart."""
+    sent = {**headers, "Content-Type": "application/json"}
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": AGREEMENTS,
+        "raw_path": AGREEMENTS.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in sent.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("test", 80),
+    }
+
+
 async def test_a_caller_gone_before_its_body_arrived_is_let_go_without_an_error(
     reference: None,
     app: FastAPI,
@@ -168,21 +187,7 @@ async def test_a_caller_gone_before_its_body_arrived_is_let_go_without_an_error(
     session: Session,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    headers = {**admin_headers, "Content-Type": "application/json"}
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": AGREEMENTS,
-        "raw_path": AGREEMENTS.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("test", 80),
-    }
+    scope = _agreements_scope("POST", admin_headers)
     arriving = iter(
         [
             {"type": "http.request", "body": b'{"title": "Memor', "more_body": True},
@@ -212,21 +217,7 @@ async def test_a_caller_gone_while_it_waited_is_not_worked_for(
     caplog: pytest.LogCaptureFixture,
     method: str,
 ) -> None:
-    headers = {**admin_headers, "Content-Type": "application/json"}
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": AGREEMENTS,
-        "raw_path": AGREEMENTS.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("test", 80),
-    }
+    scope = _agreements_scope(method, admin_headers)
     content = httpx2.Response(200, json=body()).content if method == "POST" else b""
     arrived, gone = anyio.Event(), anyio.Event()
 

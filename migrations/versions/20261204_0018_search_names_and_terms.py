@@ -35,15 +35,23 @@ CREATE VIRTUAL TABLE search_fts_names USING fts5(
 # stops. Tokens are letters, digits and marks only (app/search/text.py), so each is a JSON
 # string as it stands. A token of deleted entries stays: it names a word no entry holds.
 TERMS = "CREATE TABLE search_fts_terms (term TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID"
-_TOKENS_OF_NEW = (
-    "SELECT value FROM json_each('[\"' || replace(trim(new.name_terms || ' ' || "
-    "new.text_terms), ' ', '\",\"') || '\"]') WHERE value != ''"
-)
+
+
+def _tokens_of(row: str) -> str:
+    """The tokens of `row`'s names and texts as a table, one a row (`value`), empty ones too."""
+    return (
+        f"json_each('[\"' || replace(trim({row}.name_terms || ' ' || {row}.text_terms), ' ', "
+        "'\",\"') || '\"]')"
+    )
+
+
+# Only this module's own names are written into the SQL.
+_NEW_TOKENS = f"SELECT value FROM {_tokens_of('new')} WHERE value != ''"  # noqa: S608
 TRIGGERS = {
     "search_entries_names_ai": """
     CREATE TRIGGER search_entries_names_ai AFTER INSERT ON search_entries BEGIN
         INSERT INTO search_fts_names(rowid, name_terms) VALUES (new.id, new.name_terms);
-        INSERT OR IGNORE INTO search_fts_terms(term) {tokens};
+        INSERT OR IGNORE INTO search_fts_terms(term) {new_tokens};
     END
     """,
     "search_entries_names_ad": """
@@ -57,7 +65,7 @@ TRIGGERS = {
         INSERT INTO search_fts_names(search_fts_names, rowid, name_terms)
         VALUES ('delete', old.id, old.name_terms);
         INSERT INTO search_fts_names(rowid, name_terms) VALUES (new.id, new.name_terms);
-        INSERT OR IGNORE INTO search_fts_terms(term) {tokens};
+        INSERT OR IGNORE INTO search_fts_terms(term) {new_tokens};
     END
     """,
 }
@@ -69,13 +77,11 @@ def upgrade() -> None:
     op.execute(NAMES_FTS)
     op.execute(TERMS)
     for trigger in TRIGGERS.values():
-        op.execute(trigger.format(tokens=_TOKENS_OF_NEW))
+        op.execute(trigger.format(new_tokens=_NEW_TOKENS))
     op.execute("INSERT INTO search_fts_names(search_fts_names) VALUES ('rebuild')")
     op.execute(
-        "INSERT OR IGNORE INTO search_fts_terms(term) "
-        + _TOKENS_OF_NEW.replace("new.", "search_entries.").replace(
-            "FROM json_each", "FROM search_entries, json_each"
-        )
+        "INSERT OR IGNORE INTO search_fts_terms(term) SELECT value "  # noqa: S608
+        f"FROM search_entries, {_tokens_of('search_entries')} WHERE value != ''"
     )
 
 

@@ -28,15 +28,15 @@ def constant_in_threadpool() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def main() -> None:
+def serve(app_path: str) -> None:
+    """Serve the app at `app_path` as `caucus serve` serves the API (mirrors app/cli.py)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    # Mirrors app/cli.py `serve`.
     uvicorn.run(
-        "bench.baseline_app:app",
+        app_path,
         host=args.host,
         port=args.port,
         workers=args.workers,
@@ -49,4 +49,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    serve("bench.baseline_app:app")

@@ -479,6 +479,39 @@ def baseline(args: argparse.Namespace, logs: Path, *, with_sync: bool) -> dict[s
     return measured_here
 
 
+def floor(
+    args: argparse.Namespace, description: dict[str, Any], files: dict[str, Path], logs: Path
+) -> dict[str, dict[str, Any]]:
+    """The ids the API was asked for, asked of `bench/floor_app.py`: what this stack answers a
+    GET by id with at all, in one statement and in the three an authenticated one needs."""
+    ids = [path.rpartition("/")[2] for path in files["get_agreement"].read_text().split()]
+    command = [str(ROOT / ".venv" / "bin" / "python"), "-m", "bench.floor_app"]
+    command += ["--workers", str(args.workers)]
+    measured_here = {}
+    with serving(command, app_environment(description), "/docs", logs / "floor.log") as server:
+        for name, what, prefix, token in (
+            ("floor_get", "GET /record/{id} of the floor app: one statement", "/record", None),
+            (
+                "floor_get_authenticated",
+                "GET /authenticated/{id} of the floor app: token, record, parties",
+                "/authenticated",
+                description["tokens"]["read"],
+            ),
+        ):
+            paths = logs / f"{name}-paths.txt"
+            paths.write_text("".join(f"{prefix}/{record_id}\n" for record_id in ids))
+            scenario = Scenario(
+                name,
+                what,
+                str(WRK / "paths.lua"),
+                (str(paths),) + ((token,) if token else ()),
+                args.read_connections,
+                "floor",
+            )
+            measured_here[name] = run_scenario(server, scenario, args, logs / "floor.log")
+    return measured_here
+
+
 def ensure_wrk() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
@@ -553,6 +586,8 @@ def run(args: argparse.Namespace) -> Path:
                 continue
             results[scenario.name] = run_scenario(server, scenario, args, work / "app.log")
     cancel_leftover_queries(description["url"])
+    if not args.only or "get_agreement" in args.only:
+        results.update(floor(args, description, files, work))
 
     again = baseline(args, work, with_sync=False)["baseline"]
     results["baseline_again"] = again
@@ -590,6 +625,8 @@ def run(args: argparse.Namespace) -> Path:
 SHOWN = (
     "baseline",
     "baseline_sync",
+    "floor_get",
+    "floor_get_authenticated",
     "list_agreements",
     "get_agreement",
     "list_laws",

@@ -28,8 +28,9 @@ def constant_in_threadpool() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def serve(app_path: str) -> None:
-    """Serve the app at `app_path` as `caucus serve` serves the API (mirrors app/cli.py)."""
+def serve(app_path: str, *, factory: bool = False) -> None:
+    """Serve the app at `app_path` (with `factory`, the function that makes it) as `caucus serve`
+    serves the API (mirrors app/cli.py)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8100)
@@ -45,6 +46,7 @@ def serve(app_path: str) -> None:
         log_config=logging_config(Settings()),
         proxy_headers=True,
         server_header=False,
+        factory=factory,
     )
 
 

@@ -22,10 +22,6 @@ from app.core.security import decode_token
 from app.identity.models import ApiToken, Organisation
 from bench.baseline_app import serve
 
-settings = Settings()
-engine = reading_engine(create_db_engine(settings))
-app = FastAPI()
-
 _AGREEMENT = Agreement.__table__  # type: ignore[attr-defined]
 _PARTY = AgreementParty.__table__  # type: ignore[attr-defined]
 _TOKEN = ApiToken.__table__  # type: ignore[attr-defined]
@@ -55,35 +51,47 @@ def _json(body: dict[str, object]) -> Response:
     return Response(json.dumps(body, default=str), media_type="application/json")
 
 
-@app.get("/record/{record_id}")
-def record(record_id: uuid.UUID) -> Response:
-    """One statement: the agreement's row by its primary key."""
-    with engine.connect() as connection:
-        row = connection.execute(_RECORD, {"id": record_id}).mappings().first()
-    if row is None:
-        raise HTTPException(404)
-    return _json(dict(row))
+def create_floor_app(engine: sa.Engine, settings: Settings) -> FastAPI:
+    app = FastAPI()
 
-
-@app.get("/authenticated/{record_id}")
-def authenticated_record(record_id: uuid.UUID, request: Request) -> Response:
-    """Three statements, as a GET by id of the API needs at least: the bearer token (verified,
-    then looked up: revoked, expired, its organisation deactivated), the row, its parties."""
-    claims = decode_token(settings, request.headers.get("authorization", "")[len("Bearer ") :])
-    found = {
-        "token_id": uuid.UUID(str(claims.token_id)),
-        "organisation_id": uuid.UUID(claims.subject.partition(":")[2]),
-        "now": utcnow(),
-    }
-    with engine.connect() as connection:
-        if connection.execute(_TOKEN_IN_FORCE, found).first() is None:
-            raise HTTPException(401)
-        row = connection.execute(_RECORD, {"id": record_id}).mappings().first()
+    @app.get("/record/{record_id}")
+    def record(record_id: uuid.UUID) -> Response:
+        """One statement: the agreement's row by its primary key."""
+        with engine.connect() as connection:
+            row = connection.execute(_RECORD, {"id": record_id}).mappings().first()
         if row is None:
             raise HTTPException(404)
-        parties = connection.execute(_PARTIES, {"id": record_id}).mappings().all()
-    return _json(dict(row) | {"parties": [dict(party) for party in parties]})
+        return _json(dict(row))
+
+    @app.get("/authenticated/{record_id}")
+    def authenticated_record(record_id: uuid.UUID, request: Request) -> Response:
+        """Three statements, as a GET by id of the API needs at least: the bearer token
+        (verified, then looked up: revoked, expired, its organisation deactivated), the row,
+        its parties."""
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        claims = decode_token(settings, token)
+        found = {
+            "token_id": uuid.UUID(str(claims.token_id)),
+            "organisation_id": uuid.UUID(claims.subject.partition(":")[2]),
+            "now": utcnow(),
+        }
+        with engine.connect() as connection:
+            if connection.execute(_TOKEN_IN_FORCE, found).first() is None:
+                raise HTTPException(401)
+            row = connection.execute(_RECORD, {"id": record_id}).mappings().first()
+            if row is None:
+                raise HTTPException(404)
+            parties = connection.execute(_PARTIES, {"id": record_id}).mappings().all()
+        return _json(dict(row) | {"parties": [dict(party) for party in parties]})
+
+    return app
+
+
+def create_app() -> FastAPI:
+    """The floor app on the engine the settings name, made as the service makes its own."""
+    settings = Settings()
+    return create_floor_app(reading_engine(create_db_engine(settings)), settings)
 
 
 if __name__ == "__main__":
-    serve("bench.floor_app:app")
+    serve("bench.floor_app:create_app", factory=True)

@@ -2,9 +2,13 @@
 
 FastAPI and SQLAlchemy Core on the service's own engine (its pool, its connection options, reads
 outside a transaction on PostgreSQL), a plain `def` endpoint in the threadpool, and nothing else:
-no dependencies but the path, no ORM, no middleware of the app's, no visibility, no scores. Its
-throughput beside the bare endpoint's says how much of the bare endpoint's a GET by id can reach
-on this stack, whatever the API's own code does.
+no dependencies but the path, no ORM, no middleware of the app's, no scores. Its throughput
+beside the bare endpoint's says how much of the bare endpoint's a GET by id can reach on this
+stack, whatever the API's own code does.
+
+`/record` reads any agreement not deleted, with no token: it measures one statement alone, and
+`bench/run.py` serves it on loopback, on the bench's own seeded database only. Never serve it
+on a database of real records. `/authenticated` shows what the API would show the token.
 
     CAUCUS_DATABASE_URL=... CAUCUS_SECRET_KEY=... .venv/bin/python -m bench.floor_app --port 8101
 """
@@ -19,7 +23,8 @@ from app.agreements.models import Agreement, AgreementParty
 from app.core.config import Settings
 from app.core.db import create_db_engine, reading_engine, utcnow
 from app.core.security import decode_token
-from app.identity.models import ApiToken, Organisation
+from app.identity.models import ApiToken, Organisation, OrganisationKind
+from app.records.service import open_or_owned
 from bench.baseline_app import serve
 
 _AGREEMENT = Agreement.__table__  # type: ignore[attr-defined]
@@ -29,13 +34,14 @@ _ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
 _RECORD = sa.select(_AGREEMENT).where(
     _AGREEMENT.c.id == sa.bindparam("id"), _AGREEMENT.c.deleted_at.is_(None)
 )
+_OPEN_OR_OWNED_RECORD = _RECORD.where(open_or_owned(Agreement, sa.bindparam("organisation_id")))
 _PARTIES = (
     sa.select(_PARTY.c.country, _PARTY.c.role)
     .where(_PARTY.c.agreement_id == sa.bindparam("id"))
     .order_by(_PARTY.c.position)
 )
 _TOKEN_IN_FORCE = (
-    sa.select(_TOKEN.c.id)
+    sa.select(_ORGANISATION.c.kind)
     .join(_ORGANISATION, _ORGANISATION.c.id == _TOKEN.c.organisation_id)
     .where(
         _TOKEN.c.id == sa.bindparam("token_id"),
@@ -66,8 +72,8 @@ def create_floor_app(engine: sa.Engine, settings: Settings) -> FastAPI:
     @app.get("/authenticated/{record_id}")
     def authenticated_record(record_id: uuid.UUID, request: Request) -> Response:
         """Three statements, as a GET by id of the API needs at least: the bearer token
-        (verified, then looked up: revoked, expired, its organisation deactivated), the row,
-        its parties."""
+        (verified, then looked up: revoked, expired, its organisation deactivated), the row if
+        the token's organisation may see it, its parties."""
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         claims = decode_token(settings, token)
         found = {
@@ -76,9 +82,12 @@ def create_floor_app(engine: sa.Engine, settings: Settings) -> FastAPI:
             "now": utcnow(),
         }
         with engine.connect() as connection:
-            if connection.execute(_TOKEN_IN_FORCE, found).first() is None:
+            kind = connection.execute(_TOKEN_IN_FORCE, found).scalar()
+            if kind is None:
                 raise HTTPException(401)
-            row = connection.execute(_RECORD, {"id": record_id}).mappings().first()
+            statement = _RECORD if kind == OrganisationKind.secretariat else _OPEN_OR_OWNED_RECORD
+            asked = {"id": record_id, "organisation_id": found["organisation_id"]}
+            row = connection.execute(statement, asked).mappings().first()
             if row is None:
                 raise HTTPException(404)
             parties = connection.execute(_PARTIES, {"id": record_id}).mappings().all()

@@ -14,17 +14,21 @@ from tests.conftest import api_token_headers
 PARTIES = [{"country": "NP", "role": "origin"}, {"country": "QA", "role": "destination"}]
 
 
-@pytest.fixture
-def agreement(client: TestClient, reference: None, admin_headers: dict[str, str]) -> dict:
+def create_agreement(client: TestClient, headers: dict[str, str], visibility: str) -> dict:
     body = {
         "title": "Nepal-Qatar labour agreement",
         "kind": "bilateral_agreement",
         "status": "in_force",
         "parties": PARTIES,
-        "visibility": "public",
+        "visibility": visibility,
     }
-    created: dict = ok(client.post("/api/v1/agreements", json=body, headers=admin_headers), 201)
+    created: dict = ok(client.post("/api/v1/agreements", json=body, headers=headers), 201)
     return created
+
+
+@pytest.fixture
+def agreement(client: TestClient, reference: None, admin_headers: dict[str, str]) -> dict:
+    return create_agreement(client, admin_headers, "public")
 
 
 @pytest.fixture
@@ -52,3 +56,21 @@ def test_the_floor_reads_with_a_token_in_force_and_refuses_a_revoked_one(
     assert revoked.status_code == 204, revoked.text
 
     assert floor.get(f"/authenticated/{agreement['id']}", headers=headers).status_code == 401
+
+
+def test_the_floor_hides_a_restricted_agreement_from_another_organisation_s_token(
+    client: TestClient,
+    floor: TestClient,
+    reference: None,
+    admin_headers: dict[str, str],
+    secretariat: Organisation,
+    partner_organisation: Organisation,
+) -> None:
+    """The secretariat's restricted agreement: its own token reads it, a partner's does not."""
+    restricted = create_agreement(client, admin_headers, "restricted")
+    own = api_token_headers(client, admin_headers, secretariat, ["records:read"])
+    partner = api_token_headers(client, admin_headers, partner_organisation, ["records:read"])
+    path = f"/authenticated/{restricted['id']}"
+
+    assert ok(floor.get(path, headers=own))["id"] == restricted["id"]
+    assert floor.get(path, headers=partner).status_code == 404
